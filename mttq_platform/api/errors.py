@@ -1,0 +1,50 @@
+"""API errors as JSON with a Vietnamese and an English message.
+
+Shape: {"error": {"status": 404, "code": "not_found", "message": "<vi>", "message_en": "<en>",
+"detail": <DRF detail: field errors for validation>}}
+"""
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions
+from rest_framework.views import exception_handler as drf_exception_handler
+
+MESSAGES = {
+    "not_authenticated": ("Chưa đăng nhập hoặc thiếu mã truy cập.", "Authentication credentials were not provided."),
+    "authentication_failed": ("Mã truy cập không hợp lệ, đã hết hạn hoặc đã bị thu hồi.", "Invalid, expired or revoked credentials."),
+    "permission_denied": ("Bạn không có quyền thực hiện thao tác này.", "You do not have permission to perform this action."),
+    "not_found": ("Không tìm thấy, hoặc bạn không có quyền xem.", "Not found, or you may not see it."),
+    "invalid": ("Dữ liệu gửi lên không hợp lệ.", "The data sent is not valid."),
+    "parse_error": ("Không đọc được dữ liệu gửi lên.", "The request body could not be parsed."),
+    "method_not_allowed": ("Phương thức không được hỗ trợ.", "Method not allowed."),
+    "not_acceptable": ("Không có định dạng phù hợp.", "No acceptable representation."),
+    "unsupported_media_type": ("Kiểu dữ liệu không được hỗ trợ.", "Unsupported media type."),
+    "throttled": ("Quá nhiều yêu cầu, vui lòng thử lại sau.", "Too many requests; try again later."),
+    "server_error": ("Lỗi máy chủ. Dữ liệu đã lưu không bị ảnh hưởng.", "Server error. Saved data is not affected."),
+}
+
+
+def error_body(status: int, code: str, detail=None) -> dict:
+    vi, en = MESSAGES.get(code, MESSAGES["invalid"] if status == 400 else MESSAGES["server_error"])
+    body = {"status": status, "code": code, "message": vi, "message_en": en}
+    if detail is not None:
+        body["detail"] = detail
+    return {"error": body}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    code = getattr(exc, "default_code", "error")
+    if isinstance(exc, exceptions.ValidationError):
+        code = "invalid"
+    response.data = error_body(response.status_code, code, response.data if isinstance(exc, exceptions.ValidationError) else None)
+    return response
+
+
+def json_error_response(status: int, code: str) -> JsonResponse:
+    return JsonResponse(error_body(status, code), status=status, json_dumps_params={"ensure_ascii": False})

@@ -1,0 +1,42 @@
+"""Explicit grants on single units through django-guardian, with an optional expiry.
+
+These are guardian's direct-foreign-key permission models (a real FK to OrgUnit, so the
+restriction joins them by range in SQL). A grant on a unit covers the unit and its subtree, as a
+Wagtail page permission covers the pages below; ``expires_at`` makes it temporary (an inspection
+team's window): expired grants stop counting at once and a Celery beat job deletes them.
+"""
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from mttq_platform.audit import AuditedModel
+
+
+class _AuditedGrant(AuditedModel):
+    """Every grant and revocation is audited, under the unit it opens."""
+
+    class Meta:
+        abstract = True
+
+    def audit_unit_id(self):
+        return self.content_object_id
+
+
+class OrgUnitUserObjectPermission(_AuditedGrant, UserObjectPermissionBase):
+    content_object = models.ForeignKey("orgtree.OrgUnit", models.CASCADE, related_name="user_grants")
+    expires_at = models.DateTimeField(_("hết hạn lúc"), null=True, blank=True)
+    reason = models.CharField(_("lý do"), max_length=255, blank=True)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        verbose_name = _("quyền trên đơn vị (người dùng)")
+        verbose_name_plural = _("quyền trên đơn vị (người dùng)")
+
+
+class OrgUnitGroupObjectPermission(_AuditedGrant, GroupObjectPermissionBase):
+    content_object = models.ForeignKey("orgtree.OrgUnit", models.CASCADE, related_name="group_grants")
+    expires_at = models.DateTimeField(_("hết hạn lúc"), null=True, blank=True)
+    reason = models.CharField(_("lý do"), max_length=255, blank=True)
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        verbose_name = _("quyền trên đơn vị (nhóm)")
+        verbose_name_plural = _("quyền trên đơn vị (nhóm)")
