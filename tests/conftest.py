@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import pytest
 from django.contrib.auth import get_user_model
 
+from orgtree import reference_data
 from orgtree.models import Membership, OrgUnit, Role, UnitKind
 from orgtree.services import add_member_organizations, create_unit
 
@@ -64,6 +65,8 @@ class Tree:
 
 
 def build_tree() -> Tree:
+    # Transactional tests truncate every table, the migration's reference rows included.
+    reference_data.seed()
     tree = Tree()
     kinds = {k.code: k for k in UnitKind.objects.all()}
     for code, parent, kind, name, area in TREE:
