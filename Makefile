@@ -24,7 +24,7 @@ run: install
 	  $(PY) manage.py load_demo && \
 	  echo "" && echo "  MTTQ platform: http://127.0.0.1:$(PORT)/" && \
 	  $(PY) manage.py demo_logins && \
-	  PORT=$(PORT) $(VENV)/bin/honcho -f deploy/Procfile start'
+	  PATH="$(CURDIR)/$(VENV)/bin:$$PATH" PORT=$(PORT) $(VENV)/bin/honcho -f deploy/Procfile start'
 
 test: install
 	$(WITH_SERVICES) $(PY) -m pytest $(PYTEST_ARGS)

@@ -85,10 +85,11 @@ class AuditedModel(models.Model):
 
     def audit_snapshot(self) -> dict:
         data = {}
+        deferred = self.get_deferred_fields()  # once: it walks every field (bulk imports call this 65,000 times)
         for field in self._meta.concrete_fields:
             if field.attname in self.audit_exclude or field.name in self.audit_exclude:
                 continue
-            if field.attname in self.get_deferred_fields():
+            if field.attname in deferred:
                 continue
             data[field.attname] = _json(getattr(self, field.attname))
         return data

@@ -14,7 +14,6 @@ NEW_TREE = 0  # mptt tree ids start at 1, so 0 stands for "a new tree"
 
 def lock_trees(tree_ids) -> None:
     """Take the advisory lock of each tree (None = the new-tree lock) until the transaction ends."""
-    return  # TEMPORARY no-op
     keys = sorted({NEW_TREE if tree_id is None else int(tree_id) for tree_id in tree_ids})
     if not keys:
         return

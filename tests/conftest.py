@@ -94,3 +94,9 @@ def tree(db) -> Tree:
 @pytest.fixture
 def transactional_tree(transactional_db) -> Tree:
     return build_tree()
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """PBKDF2 costs ~0.5 s per user; the tree fixture makes ten. Tests need no slow hash."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -12,6 +12,7 @@ MESSAGES = {
     "not_authenticated": ("Chưa đăng nhập hoặc thiếu mã truy cập.", "Authentication credentials were not provided."),
     "authentication_failed": ("Mã truy cập không hợp lệ, đã hết hạn hoặc đã bị thu hồi.", "Invalid, expired or revoked credentials."),
     "permission_denied": ("Bạn không có quyền thực hiện thao tác này.", "You do not have permission to perform this action."),
+    "token_read_only": ("Mã truy cập này chỉ được phép đọc.", "This API token is read-only."),
     "not_found": ("Không tìm thấy, hoặc bạn không có quyền xem.", "Not found, or you may not see it."),
     "invalid": ("Dữ liệu gửi lên không hợp lệ.", "The data sent is not valid."),
     "parse_error": ("Không đọc được dữ liệu gửi lên.", "The request body could not be parsed."),

@@ -1,11 +1,13 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
+from mttq_platform.api.tokens import ApiTokenViewSet
 from orgtree.api.me import MeView
 from orgtree.api.views import OrgUnitViewSet
 
 router = DefaultRouter()
 router.register("units", OrgUnitViewSet, basename="orgunit")
+router.register("tokens", ApiTokenViewSet, basename="apitoken")
 
 app_name = "api"
 urlpatterns = [

@@ -1,6 +1,6 @@
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
-from rest_framework.response import Response
 
 from mttq_platform.api.viewsets import RestrictedReadOnlyViewSet
 from orgtree.api.serializers import OrgUnitSerializer
@@ -9,7 +9,11 @@ from orgtree.models import OrgUnit
 
 
 class OrgUnitViewSet(RestrictedReadOnlyViewSet):
-    """Units the caller may see: their units' subtrees and the chain of units above them."""
+    """Units the caller may see: their units' subtrees and the chain of units above them.
+
+    ``children`` and ``ancestors`` list only what the caller may see (the children of an ancestor
+    are the ones on the caller's own branch), and take the same filters as the list.
+    """
 
     queryset = OrgUnit.objects.select_related("kind", "level", "parent", "code_set").order_by("tree_id", "lft")
     serializer_class = OrgUnitSerializer
@@ -19,19 +23,28 @@ class OrgUnitViewSet(RestrictedReadOnlyViewSet):
     search_fields = ["name", "code", "area_name"]
     ordering_fields = ["code", "name", "lft"]
 
-    def _list(self, queryset):
-        page = self.paginate_queryset(queryset)
-        serializer = self.get_serializer(page if page is not None else queryset, many=True)
-        return self.get_paginated_response(serializer.data) if page is not None else Response(serializer.data)
+    def _anchor(self):
+        # The unit named in the URL, through the restriction but without the list filters
+        # (``?kind=`` filters the children, not the unit whose children they are).
+        unit = get_object_or_404(self.get_queryset(), code=self.kwargs["code"])
+        self.check_object_permissions(self.request, unit)
+        return unit
 
-    @extend_schema(responses=OrgUnitSerializer(many=True))
+    def _related_list(self, queryset):
+        queryset = self.filter_queryset(queryset)
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(responses=OrgUnitSerializer(many=True), summary="Direct children of a unit that the caller may see")
     @action(detail=True)
     def children(self, request, code=None):
-        unit = self.get_object()
-        return self._list(self.get_queryset().filter(parent=unit))
+        unit = self._anchor()
+        return self._related_list(self.get_queryset().filter(parent=unit))
 
-    @extend_schema(responses=OrgUnitSerializer(many=True))
+    @extend_schema(responses=OrgUnitSerializer(many=True), summary="Units above a unit, from the root down")
     @action(detail=True)
     def ancestors(self, request, code=None):
-        unit = self.get_object()
-        return self._list(self.get_queryset().filter(tree_id=unit.tree_id, lft__lt=unit.lft, rght__gt=unit.rght))
+        unit = self._anchor()
+        return self._related_list(
+            self.get_queryset().filter(tree_id=unit.tree_id, lft__lt=unit.lft, rght__gt=unit.rght)
+        )

@@ -1,0 +1,244 @@
+"""Isolation matrix: every API endpoint and unit page, for every role, against units placed
+relative to the user (own, an ancestor, a descendant, a sibling, an unrelated province).
+
+Everything is driven by the tables below. The expected outcome comes from RULES, written in plain
+Python over the tree's ranges (no use of the restriction under test); a new endpoint or page joins
+the matrix by one line in ENDPOINTS, a new role by one line in SUBJECTS.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+from urllib.parse import urlencode
+
+import pytest
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from mttq_platform.models import ApiToken
+from mttq_platform.api import urls as api_urls
+from orgtree import urls as unit_urls
+from orgtree.models import OrgUnit
+from orgtree.reference_data import ROLES
+from tests.api.fixtures import module_tree, tree  # noqa: F401  (one tree per module)
+from tests.api.helpers import assert_json_error
+from tests.conftest import USERS
+
+pytestmark = pytest.mark.django_db
+
+ROLE_ACTIONS = {code: set(actions) for code, _, _, actions in ROLES}
+
+
+# -- who asks ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Subject:
+    username: str
+    targets: dict[str, str]  # relation -> unit code
+    token_unit: str | None = None  # set: the user calls through a read-only token scoped to it
+
+    @property
+    def label(self):
+        return f"{self.username}@token:{self.token_unit}" if self.token_unit else self.username
+
+
+PROVINCE_11 = {"own": "11", "ancestor": "TW", "descendant": "094", "sibling": "01", "unrelated": "00001"}
+
+SUBJECTS = [
+    Subject("tw.analyst", {"own": "TW", "descendant": "03127"}),
+    Subject("db.chair", PROVINCE_11),
+    Subject("db.cadre", PROVINCE_11),
+    Subject("db.viewer", PROVINCE_11),
+    Subject("db.hnd.liaison", {"own": "11-HND", "ancestor": "11", "sibling": "11-LDLD", "unrelated": "01"}),
+    Subject("dbp.cadre", {"own": "094", "ancestor": "11", "descendant": "03127", "sibling": "095", "unrelated": "01"}),
+    Subject("himlam.cadre", {"own": "03127", "ancestor": "094", "sibling": "03124", "unrelated": "00001"}),
+    Subject("himlam.chair", {"own": "03127", "ancestor": "094", "sibling": "03124", "unrelated": "00001"}),
+    Subject("hn.chair", {"own": "01", "ancestor": "TW", "descendant": "00001", "sibling": "11", "unrelated": "03127"}),
+    # The province chair through a read-only token for one district: "own" is the token's unit;
+    # the province itself and the sibling district, visible to the chair, are outside the token.
+    Subject("db.chair", {"own": "094", "ancestor": "11", "descendant": "03127", "sibling": "095", "unrelated": "01"},
+            token_unit="094"),
+]
+
+
+@dataclass
+class Context:
+    """What the rules know about one case: the subject's units and the target, with fresh ranges."""
+
+    subject: Subject
+    units: dict[str, OrgUnit]  # every unit by code
+    target: OrgUnit
+    own_code: str
+    memberships: list[tuple[OrgUnit, set[str]]] = field(default_factory=list)  # (unit, role actions)
+
+    @property
+    def scope(self) -> OrgUnit | None:
+        return self.units[self.subject.token_unit] if self.subject.token_unit else None
+
+    @property
+    def has_session(self) -> bool:
+        return self.subject.token_unit is None
+
+
+# -- the rules (ARCHITECTURE.md, "Tenancy and permissions") --------------------------------------
+
+def reads(ctx: Context, unit: OrgUnit) -> bool:
+    """API reads: the subtree of a unit the user belongs to, and the names of the units above it;
+    a token narrows this to its unit's subtree."""
+    related = any(unit.is_within(m) or m.is_within(unit) for m, _ in ctx.memberships)
+    return related and (ctx.scope is None or unit.is_within(ctx.scope))
+
+
+def acts_for(ctx: Context, unit: OrgUnit) -> bool:
+    """Pages: a unit the user belongs to or one below it; never an ancestor, and only signed in."""
+    return ctx.has_session and any(unit.is_within(m) for m, _ in ctx.memberships)
+
+
+def manages(ctx: Context, unit: OrgUnit) -> bool:
+    """The role's 'manage' action, on exactly the member's own unit."""
+    return ctx.has_session and any(unit == m and "manage" in actions for m, actions in ctx.memberships)
+
+
+RULES: dict[str, Callable[[Context, OrgUnit], bool]] = {"read": reads, "act": acts_for, "manage": manages}
+
+
+# -- what is asked -------------------------------------------------------------------------------
+
+def subtree(units, target):
+    return {u for u in units.values() if u.is_within(target)}
+
+
+def children(units, target):
+    return {u for u in units.values() if u.parent_id == target.pk}
+
+
+def ancestors(units, target):
+    return {u for u in units.values() if target.is_within(u) and u != target}
+
+
+TARGET = object()  # stands for the target's code in an endpoint's query
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    url_name: str
+    rule: str  # key of RULES
+    # object: one unit or a 404 | list: units related to the target, 404 when the target is
+    # invisible | filter: a list filter, empty when its anchor is invisible | page: HTML, 404/403
+    shape: str
+    listing: Callable | None = None  # list and filter: the units the answer holds unrestricted
+    query: tuple = ()  # (name, value) pairs; TARGET is replaced by the target's code
+    on_own_unit: bool = False  # the URL names the subject's own unit; the target rides in the query
+
+    def url(self, target: str, own: str) -> str:
+        kwargs = {} if self.url_name.endswith("-list") else {"code": own if self.on_own_unit else target}
+        query = {name: target if value is TARGET else value for name, value in self.query}
+        return reverse(self.url_name, kwargs=kwargs) + (f"?{urlencode(query)}" if query else "")
+
+    @property
+    def label(self) -> str:
+        extra = ",".join(f"{name}=" + ("<target>" if value is TARGET else str(value)) for name, value in self.query)
+        return f"{self.url_name}{'@own' if self.on_own_unit else ''}{'?' + extra if extra else ''}"
+
+
+ALL = (("page_size", 500),)  # list answers on one page
+
+ENDPOINTS = [
+    Endpoint("api:orgunit-list", "read", "filter", subtree, query=(("within", TARGET), *ALL)),
+    Endpoint("api:orgunit-detail", "read", "object"),
+    Endpoint("api:orgunit-children", "read", "list", children, query=ALL),
+    Endpoint("api:orgunit-ancestors", "read", "list", ancestors, query=ALL),
+    Endpoint("unit-home", "act", "page"),
+    Endpoint("unit-tree", "act", "page"),
+    Endpoint("unit-tree-children", "act", "page", query=(("node", TARGET),)),
+    Endpoint("unit-tree-children", "act", "page", query=(("node", TARGET),), on_own_unit=True),
+    Endpoint("unit-audit", "manage", "page"),
+]
+# API routes that are not about units: the caller's own data.
+NOT_UNIT_SCOPED = {"api:api-root", "api:me", "api:apitoken-list", "api:apitoken-detail"}
+
+CASES = [
+    pytest.param(endpoint, subject, relation, id=f"{endpoint.label}|{subject.label}|{relation}")
+    for endpoint in ENDPOINTS
+    for subject in SUBJECTS
+    for relation in subject.targets
+]
+
+
+# -- the check -----------------------------------------------------------------------------------
+
+def client_for(tree, subject: Subject) -> APIClient:
+    client = APIClient()
+    user = tree.user(subject.username)
+    if subject.token_unit:
+        _, key = ApiToken.issue(user, "matrix", unit=tree[subject.token_unit], read_only=True)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    else:
+        client.force_login(user)
+    return client
+
+
+def context_for(subject: Subject, relation: str) -> Context:
+    units = {u.code: u for u in OrgUnit.objects.all()}
+    unit_code, role = USERS[subject.username]
+    return Context(subject, units, units[subject.targets[relation]], subject.targets["own"],
+                   memberships=[(units[unit_code], ROLE_ACTIONS[role])])
+
+
+def returned_codes(response) -> set[str]:
+    assert response.status_code == 200, response.content[:300]
+    body = response.json()
+    assert body["next"] is None, "the matrix needs the whole list on one page"
+    return {row["code"] for row in body["results"]}
+
+
+@pytest.mark.parametrize("endpoint, subject, relation", CASES)
+def test_isolation(tree, endpoint: Endpoint, subject: Subject, relation: str):
+    ctx = context_for(subject, relation)
+    target = ctx.target
+    rule = RULES[endpoint.rule]
+    allowed = rule(ctx, target)
+    response = client_for(tree, subject).get(endpoint.url(target.code, ctx.own_code))
+
+    if endpoint.shape in ("list", "filter") and (allowed or endpoint.shape == "filter"):
+        expected = {u.code for u in endpoint.listing(ctx.units, target) if rule(ctx, u)} if allowed else set()
+        codes = returned_codes(response)
+        assert not codes - expected, f"leaked: {sorted(codes - expected)}"
+        assert codes == expected
+    elif endpoint.shape == "object" and allowed:
+        assert response.status_code == 200
+        assert response.json()["code"] == target.code
+    elif endpoint.shape in ("object", "list"):
+        assert_json_error(response, 404, "not_found")
+    elif allowed:  # page
+        assert response.status_code == 200, response.content[:300]
+    elif not ctx.has_session:  # pages never accept API tokens: off to the login page
+        assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    else:
+        assert response.status_code in (403, 404)
+        assert response["Content-Type"].startswith("text/html")
+
+    if not reads(ctx, target):  # an invisible unit's name appears nowhere, allowed page or not
+        assert target.name not in response.content.decode()
+
+
+def test_matrix_covers_every_relation_page_and_unit_endpoint():
+    """A new page under /u/<code>/ or a new API route fails here until it joins the table."""
+    relations = {relation for subject in SUBJECTS for relation in subject.targets}
+    assert relations == {"own", "ancestor", "descendant", "sibling", "unrelated"}
+    in_matrix = {endpoint.url_name for endpoint in ENDPOINTS}
+    assert {pattern.name for pattern in unit_urls.urlpatterns} <= in_matrix
+    api_routes = {f"api:{pattern.name}" for pattern in api_urls.router.urls} | {"api:me"}
+    assert api_routes - NOT_UNIT_SCOPED <= in_matrix
+    assert api_routes >= NOT_UNIT_SCOPED
+
+
+def test_each_rule_both_allows_and_denies(tree):
+    """Guards against a table that only ever expects denials (or only allowances)."""
+    outcomes = {name: set() for name in RULES}
+    for subject in SUBJECTS:
+        for relation in subject.targets:
+            ctx = context_for(subject, relation)
+            for name, rule in RULES.items():
+                outcomes[name].add(rule(ctx, ctx.target))
+    assert outcomes == {name: {True, False} for name in RULES}
