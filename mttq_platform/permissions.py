@@ -9,19 +9,151 @@ Rules (ARCHITECTURE.md, "Tenancy and permissions"):
 - superusers see everything; an API token narrows everything to its unit's subtree and, when
   read-only, to reading.
 
-Every list, page and API endpoint goes through ``Model.objects.restrict(user, action)``: one SQL
-query with EXISTS sub-queries over the tree's ``tree_id/lft/rght`` ranges, so a check costs the
-same number of queries at commune depth as at province level, whatever the tree's size.
+Every list, page and API endpoint goes through ``Model.objects.restrict(user, action)``. It reads
+the user's access scope — their memberships and unexpired grants, a handful of tree ranges — in
+one small query, then filters the rows by those ``tree_id/lft/rght`` ranges, which the
+``(tree_id, lft, rght)`` index answers directly. So any check costs the same two queries at
+commune depth as at province level, whatever the size of the tree
+(docs/decisions/0001-one-restriction.md).
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from functools import reduce
+from operator import or_
+
 from django.apps import apps
-from django.db import models
+from django.db import connection, models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 ACTIONS = ("view", "add", "change", "delete", "manage")
 READ = "view"
+
+
+@dataclass(frozen=True)
+class UnitRange:
+    unit_id: int
+    tree_id: int
+    lft: int
+    rght: int
+
+
+@dataclass
+class AccessScope:
+    """What one user holds: memberships (unit range + role actions) and grants (unit range +
+    action). Small: a person has a few memberships and a few temporary grants."""
+
+    memberships: list[tuple[UnitRange, frozenset]] = field(default_factory=list)
+    grants: list[tuple[UnitRange, str]] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, user) -> "AccessScope":
+        scope = cls()
+        with connection.cursor() as cursor:
+            # Expiry against the clock, not SQL now() (the start of the transaction).
+            now = timezone.now()
+            cursor.execute(_SCOPE_SQL.format(**_tables()), [user.pk, user.pk, now, user.pk, now])
+            for source, unit_id, tree_id, lft, rght, actions in cursor.fetchall():
+                unit = UnitRange(unit_id, tree_id, lft, rght)
+                if source == "m":
+                    scope.memberships.append((unit, frozenset(actions)))
+                else:
+                    scope.grants.append((unit, actions[0]))
+        return scope
+
+    def q(self, prefix: str, action: str, with_ancestors: bool) -> Q:
+        """Rows whose unit (reached by ``prefix``) is permitted; ``Q(pk__in=[])`` when none."""
+        conditions = []
+        if action == READ:
+            conditions += [_within(unit, prefix) for unit, _ in self.memberships]
+            if with_ancestors:
+                conditions += [_above(unit, prefix) for unit, _ in self.memberships]
+        else:
+            own_units = [unit.unit_id for unit, actions in self.memberships if action in actions]
+            if own_units:
+                conditions.append(Q(**{f"{prefix}pk__in" if prefix else "pk__in": own_units}))
+        conditions += [_within(unit, prefix) for unit, granted in self.grants if granted == action]
+        return reduce(or_, conditions) if conditions else Q(pk__in=[])
+
+
+# Within one request the scope is read once per user (AccessScopeMiddleware); outside a request
+# (jobs, shell, tests calling restrict directly) it is read on every restrict().
+_scope_cache: ContextVar[dict | None] = ContextVar("access_scope_cache", default=None)
+
+
+@contextmanager
+def scope_cache():
+    token = _scope_cache.set({})
+    try:
+        yield
+    finally:
+        _scope_cache.reset(token)
+
+
+def load_scope(user) -> AccessScope:
+    cache = _scope_cache.get()
+    if cache is None:
+        return AccessScope.load(user)
+    if user.pk not in cache:
+        cache[user.pk] = AccessScope.load(user)
+    return cache[user.pk]
+
+
+def forget_scopes(**_signal_kwargs) -> None:
+    """Drop cached scopes (a membership, role or grant changed during the request)."""
+    cache = _scope_cache.get()
+    if cache is not None:
+        cache.clear()
+
+
+class AccessScopeMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with scope_cache():
+            return self.get_response(request)
+
+
+def _within(unit: UnitRange, prefix: str) -> Q:
+    # lft inside the range is enough in a nested set, and it keeps the index scan bounded.
+    return Q(**{f"{prefix}tree_id": unit.tree_id, f"{prefix}lft__gte": unit.lft, f"{prefix}lft__lte": unit.rght})
+
+
+def _above(unit: UnitRange, prefix: str) -> Q:
+    return Q(**{f"{prefix}tree_id": unit.tree_id, f"{prefix}lft__lte": unit.lft, f"{prefix}rght__gte": unit.rght})
+
+
+def _tables():
+    return {
+        "unit": apps.get_model("orgtree", "OrgUnit")._meta.db_table,
+        "membership": apps.get_model("orgtree", "Membership")._meta.db_table,
+        "role": apps.get_model("orgtree", "Role")._meta.db_table,
+        "user_grant": apps.get_model("orgtree", "OrgUnitUserObjectPermission")._meta.db_table,
+        "group_grant": apps.get_model("orgtree", "OrgUnitGroupObjectPermission")._meta.db_table,
+    }
+
+
+# Memberships, then grants to the user, then grants to the user's groups. A grant's action is the
+# first word of its permission codename ("view_orgunit" -> "view"). Values are parameters; table
+# names come from the models.
+_SCOPE_SQL = """
+SELECT 'm', s.id, s.tree_id, s.lft, s.rght, r.actions
+  FROM {membership} m JOIN {unit} s ON s.id = m.unit_id JOIN {role} r ON r.id = m.role_id
+ WHERE m.user_id = %s
+UNION ALL
+SELECT 'g', s.id, s.tree_id, s.lft, s.rght, ARRAY[split_part(p.codename, '_', 1)]::varchar[]
+  FROM {user_grant} g JOIN auth_permission p ON p.id = g.permission_id JOIN {unit} s ON s.id = g.content_object_id
+ WHERE g.user_id = %s AND p.codename LIKE '%%\\_orgunit' AND (g.expires_at IS NULL OR g.expires_at > %s)
+UNION ALL
+SELECT 'g', s.id, s.tree_id, s.lft, s.rght, ARRAY[split_part(p.codename, '_', 1)]::varchar[]
+  FROM {group_grant} g JOIN auth_user_groups ug ON ug.group_id = g.group_id
+  JOIN auth_permission p ON p.id = g.permission_id JOIN {unit} s ON s.id = g.content_object_id
+ WHERE ug.user_id = %s AND p.codename LIKE '%%\\_orgunit' AND (g.expires_at IS NULL OR g.expires_at > %s)
+"""
 
 
 def _not_expired():
@@ -38,11 +170,14 @@ class RestrictedQuerySet(models.QuerySet):
 
     unit_path = "unit"
     object_grant_model: str | None = None
+    # Whether the units above the user's are readable for this model (OrgUnit: their names;
+    # later models: issued documents of ancestors, combined with their own status condition).
+    readable_from_ancestors = False
 
     # -- the one entry point ------------------------------------------------------------------
     def restrict(self, user, action: str = READ, *, with_extra: bool = True):
-        """Rows ``user`` may ``action``. ``with_extra=False`` leaves out the model's extra readable
-        rows (ancestors' documents, the units above): what a user may *act for* as a tenant."""
+        """Rows ``user`` may ``action``. ``with_extra=False`` leaves out rows readable only as an
+        ancestor's (the units above): what a user may *act for* as a tenant."""
         if action not in ACTIONS:
             raise ValueError(f"unknown action {action!r}")
         if user is None or not user.is_authenticated or not user.is_active:
@@ -54,53 +189,17 @@ class RestrictedQuerySet(models.QuerySet):
         if not user.is_superuser:
             qs = qs.filter(self.access_q(user, action, with_extra=with_extra))
         if token is not None and token.unit_id is not None:
-            qs = qs.filter(self._range_q(token.unit, self._prefix()))
+            token_unit = UnitRange(token.unit_id, token.unit.tree_id, token.unit.lft, token.unit.rght)
+            qs = qs.filter(_within(token_unit, self._prefix()))
         return qs
 
     # -- building blocks ------------------------------------------------------------------------
     def _prefix(self) -> str:
         return f"{self.unit_path}__" if self.unit_path else ""
 
-    def _unit_ref(self, field: str):
-        return OuterRef(f"{self._prefix()}{field}")
-
-    @staticmethod
-    def _range_q(unit, prefix: str) -> Q:
-        return Q(**{f"{prefix}tree_id": unit.tree_id, f"{prefix}lft__gte": unit.lft, f"{prefix}rght__lte": unit.rght})
-
-    def membership_exists(self, user, *, ancestors: bool = False, action: str | None = None) -> Exists:
-        """EXISTS a membership of ``user`` whose unit covers this row's unit.
-
-        - default: the membership's unit is this row's unit or above it (read on the subtree);
-        - ``ancestors``: the membership's unit is this row's unit or below it (the row's unit is
-          an ancestor of one of the user's units);
-        - ``action``: the membership's unit is exactly this row's unit and its role grants it.
-        """
-        membership = apps.get_model("orgtree", "Membership")
-        qs = membership.objects.filter(user=user)
-        if action is not None:
-            unit_id = OuterRef(self.unit_path or "pk")
-            return Exists(qs.filter(unit_id=unit_id, role__actions__contains=[action]))
-        lookups = {"unit__tree_id": self._unit_ref("tree_id")}
-        if ancestors:
-            lookups.update(unit__lft__gte=self._unit_ref("lft"), unit__rght__lte=self._unit_ref("rght"))
-        else:
-            lookups.update(unit__lft__lte=self._unit_ref("lft"), unit__rght__gte=self._unit_ref("rght"))
-        return Exists(qs.filter(**lookups))
-
-    def unit_grant_exists(self, user, action: str) -> Exists:
-        """EXISTS an unexpired guardian grant of ``action`` on this row's unit or one above it."""
-        grant = apps.get_model("orgtree", "OrgUnitUserObjectPermission")
-        return Exists(
-            grant.objects.filter(
-                _not_expired(),
-                user=user,
-                permission__codename=f"{action}_orgunit",
-                content_object__tree_id=self._unit_ref("tree_id"),
-                content_object__lft__lte=self._unit_ref("lft"),
-                content_object__rght__gte=self._unit_ref("rght"),
-            )
-        )
+    def ancestor_readable_q(self, ancestors_q: Q) -> Q:
+        """Narrow what is readable in the units above (override: ``ancestors_q & Q(status=...)``)."""
+        return ancestors_q
 
     def object_grant_exists(self, user, action: str) -> Exists | None:
         if not self.object_grant_model:
@@ -115,18 +214,13 @@ class RestrictedQuerySet(models.QuerySet):
             )
         )
 
-    def ancestor_readable_q(self, user) -> Q | Exists | None:
-        """Rows readable because they belong to an ancestor (override: issued documents)."""
-        return None
-
-    def access_q(self, user, action: str, with_extra: bool = True):
-        if action == READ:
-            condition = self.membership_exists(user) | self.unit_grant_exists(user, READ)
-            extra = self.ancestor_readable_q(user) if with_extra else None
-            if extra is not None:
-                condition |= extra
-        else:
-            condition = self.membership_exists(user, action=action) | self.unit_grant_exists(user, action)
+    def access_q(self, user, action: str, with_extra: bool = True) -> Q:
+        scope = load_scope(user)
+        prefix = self._prefix()
+        condition = scope.q(prefix, action, with_ancestors=False)
+        if with_extra and action == READ and self.readable_from_ancestors and scope.memberships:
+            ancestors = reduce(or_, [_above(unit, prefix) for unit, _ in scope.memberships])
+            condition |= self.ancestor_readable_q(ancestors)
         object_grant = self.object_grant_exists(user, action)
         if object_grant is not None:
             condition |= object_grant
@@ -134,7 +228,7 @@ class RestrictedQuerySet(models.QuerySet):
 
 
 def can(user, action: str, obj) -> bool:
-    """Whether ``user`` may do ``action`` on ``obj``: one query through the same restriction."""
+    """Whether ``user`` may do ``action`` on ``obj``, through the same restriction."""
     manager = type(obj)._default_manager
     return manager.restrict(user, action).filter(pk=obj.pk).exists()
 

@@ -81,11 +81,9 @@ class CodeSet(models.Model):
 
 class OrgUnitQuerySet(TreeQuerySet, RestrictedQuerySet):
     unit_path = ""  # an OrgUnit is its own unit
-
-    def ancestor_readable_q(self, user):
-        # Everyone sees the chain of units above their own (name and kind): a commune cadre sees
-        # which district and province they report to. Siblings stay invisible.
-        return self.membership_exists(user, ancestors=True)
+    # Everyone sees the chain of units above their own (name and kind): a commune cadre sees
+    # which district and province they report to. Siblings stay invisible.
+    readable_from_ancestors = True
 
     def within(self, unit):
         """The unit and its whole subtree, one range condition."""

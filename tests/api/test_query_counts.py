@@ -31,7 +31,7 @@ def test_listing_1_or_100_units_costs_the_same(tree, many_communes, django_asser
 
     counts = {}
     for size in (1, 100):
-        with django_assert_max_num_queries(6) as captured:
+        with django_assert_max_num_queries(8) as captured:  # a budget; equality is the point
             response = client.get(LIST, {**query, "page_size": size})
         assert len(response.json()["results"]) == size
         counts[size] = len(captured)
@@ -42,7 +42,7 @@ def test_children_and_ancestors_cost_the_same_for_1_or_100(tree, many_communes, 
     client = session_client(tree.user("db.chair"))
     counts = {}
     for size in (1, 100):
-        with django_assert_max_num_queries(6) as captured:
+        with django_assert_max_num_queries(8) as captured:  # a budget; equality is the point
             response = client.get(reverse("api:orgunit-children", kwargs={"code": "095"}), {"page_size": size})
         assert len(response.json()["results"]) == size
         counts[size] = len(captured)

@@ -8,7 +8,7 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
 from mttq_platform.models import ApiToken
-from mttq_platform.permissions import ACTIONS, can
+from mttq_platform.permissions import ACTIONS, can, scope_cache
 from orgtree.models import OrgUnit, OrgUnitUserObjectPermission
 from tests.api.fixtures import module_tree, tree  # noqa: F401  (one tree per module)
 
@@ -174,7 +174,10 @@ def test_has_perm_without_object_or_with_unknown_action_is_false(tree):
 
 # -- constant cost ------------------------------------------------------------------------------
 
-def test_a_check_costs_one_query_at_any_depth(tree, django_assert_num_queries):
+def test_a_check_costs_the_same_queries_at_any_depth(tree, django_assert_num_queries, django_assert_max_num_queries):
+    """Two queries: the user's access scope (a few tree ranges), then the row by those ranges (none
+    when the scope grants nothing for the action). Within a request the scope is read once, so
+    every further check is at most one query."""
     cases = [
         ("db.chair", "11"),  # province user, depth 1
         ("himlam.cadre", "03127"),  # commune user, depth 3 (the fourth level)
@@ -185,7 +188,11 @@ def test_a_check_costs_one_query_at_any_depth(tree, django_assert_num_queries):
     cases.append(("hn.chair", "03127"))  # through a guardian grant
     for username, code in cases:
         user, unit = tree.user(username), tree[code]
-        with django_assert_num_queries(1):
+        with django_assert_num_queries(2):
             can(user, "view", unit)
-        with django_assert_num_queries(1):
+        with django_assert_max_num_queries(2):
             can(user, "manage", unit)
+        with scope_cache():
+            can(user, "view", unit)
+            with django_assert_max_num_queries(1):
+                can(user, "manage", unit)
