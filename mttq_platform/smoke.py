@@ -16,7 +16,7 @@ def main() -> int:
     from django.test import Client
 
     call_command("migrate", interactive=False, verbosity=0)
-    response = Client().get("/accounts/login/")
+    response = Client(HTTP_HOST="localhost").get("/accounts/login/")
     if response.status_code != 200:
         print(f"smoke: login page answered {response.status_code}", file=sys.stderr)
         return 1

@@ -13,7 +13,11 @@ from mttq_platform.audit import AuditedModel
 
 
 class _AuditedGrant(AuditedModel):
-    """Every grant and revocation is audited, under the unit it opens."""
+    """What both grant tables add to guardian's: an expiry and a reason. Every grant and
+    revocation is audited, under the unit it opens."""
+
+    expires_at = models.DateTimeField(_("hết hạn lúc"), null=True, blank=True)
+    reason = models.CharField(_("lý do"), max_length=255, blank=True)
 
     class Meta:
         abstract = True
@@ -24,8 +28,6 @@ class _AuditedGrant(AuditedModel):
 
 class OrgUnitUserObjectPermission(_AuditedGrant, UserObjectPermissionBase):
     content_object = models.ForeignKey("orgtree.OrgUnit", models.CASCADE, related_name="user_grants")
-    expires_at = models.DateTimeField(_("hết hạn lúc"), null=True, blank=True)
-    reason = models.CharField(_("lý do"), max_length=255, blank=True)
 
     class Meta(UserObjectPermissionBase.Meta):
         verbose_name = _("quyền trên đơn vị (người dùng)")
@@ -34,8 +36,6 @@ class OrgUnitUserObjectPermission(_AuditedGrant, UserObjectPermissionBase):
 
 class OrgUnitGroupObjectPermission(_AuditedGrant, GroupObjectPermissionBase):
     content_object = models.ForeignKey("orgtree.OrgUnit", models.CASCADE, related_name="group_grants")
-    expires_at = models.DateTimeField(_("hết hạn lúc"), null=True, blank=True)
-    reason = models.CharField(_("lý do"), max_length=255, blank=True)
 
     class Meta(GroupObjectPermissionBase.Meta):
         verbose_name = _("quyền trên đơn vị (nhóm)")
