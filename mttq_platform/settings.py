@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "mttq_platform",
     "orgtree",
+    "plans",
 ]
 
 MIDDLEWARE = [
