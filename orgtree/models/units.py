@@ -101,6 +101,16 @@ class OrgUnitManager(TreeManager.from_queryset(OrgUnitQuerySet)):
     def get_by_natural_key(self, code):
         return self.get(code=code)
 
+    def move_node(self, node, target, position="last-child"):
+        """Every move — ``unit.move_to``, the admin's drag-and-drop, reorganisations — comes
+        here: take the locks of the trees involved, then move with fresh tree fields."""
+        with transaction.atomic():
+            pks = [node.pk] + ([target.pk] if target is not None else [])
+            trees = set(self.filter(pk__in=pks).values_list("tree_id", flat=True))
+            lock_trees(trees | ({None} if target is None else set()))
+            node._mptt_refresh()
+            super().move_node(node, self.get(pk=target.pk) if target is not None else None, position)
+
 
 class OrgUnit(AuditedModel, MPTTModel):
     """A Front committee or a member organization. Its code is the URL key (/u/<code>/)."""
@@ -162,7 +172,8 @@ class OrgUnit(AuditedModel, MPTTModel):
         return self if self.is_front_committee or self.parent_id is None else self.parent
 
     # Tree writes: every structural change takes the tree's advisory lock first, so concurrent
-    # inserts and moves (web, admin drag-and-drop, import jobs) never corrupt lft/rght.
+    # inserts and moves (web, admin drag-and-drop, import jobs) never corrupt lft/rght. Moves go
+    # through OrgUnitManager.move_node.
     def save(self, *args, **kwargs):
         if self.kind_id and not self.level_id:
             self.level_id = self.kind.level_id or (self.parent.level_id if self.parent_id else None)
@@ -175,18 +186,12 @@ class OrgUnit(AuditedModel, MPTTModel):
             lock_trees(self._trees_touched())
             return super().delete(*args, **kwargs)
 
-    def move_to(self, target, position="last-child"):
-        with transaction.atomic():
-            lock_trees(self._trees_touched(target) | ({None} if target is None else set()))
-            self._mptt_refresh()
-            super().move_to(OrgUnit.objects.get(pk=target.pk) if target else None, position)
-
-    def _trees_touched(self, target=None):
-        """Tree ids this write may change; None stands for "a new tree is made"."""
+    def _trees_touched(self):
+        """Tree ids this save or delete may change; None stands for "a new tree is made"."""
         trees = set()
         if self.pk and self.tree_id:
             trees.add(self.tree_id)
-        new_parent = target if target is not None else (self.parent if self.parent_id else None)
+        new_parent = self.parent if self.parent_id else None
         if new_parent is not None:
             trees.add(OrgUnit.objects.filter(pk=new_parent.pk).values_list("tree_id", flat=True).first())
         elif not self.pk:

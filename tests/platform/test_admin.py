@@ -1,0 +1,33 @@
+"""Django admin: the tree is editable, drag-and-drop included, by superusers only."""
+import pytest
+from django.core.management import call_command
+
+pytestmark = pytest.mark.django_db
+
+
+def test_superuser_moves_a_commune_by_drag_and_drop(client, tree):
+    client.force_login(tree.user("root"))
+    assert client.get("/admin/orgtree/orgunit/").status_code == 200
+    commune, new_district = tree["03151"], tree["094"]
+    response = client.post(
+        "/admin/orgtree/orgunit/",
+        {"cmd": "move_node", "cut_item": commune.pk, "pasted_on": new_district.pk, "position": "last-child"},
+    )
+    assert response.status_code == 200
+    assert tree["03151"].parent_id == new_district.pk
+    call_command("check_tree")  # raises on corruption
+
+
+@pytest.mark.parametrize("username", ["db.chair", "tw.analyst"])
+def test_staff_who_are_not_superusers_cannot_edit_the_tree(client, tree, username):
+    user = tree.user(username)
+    user.is_staff = True
+    user.save()
+    client.force_login(user)
+    assert client.get("/admin/orgtree/orgunit/").status_code == 403
+    response = client.post(
+        "/admin/orgtree/orgunit/",
+        {"cmd": "move_node", "cut_item": tree["03151"].pk, "pasted_on": tree["094"].pk, "position": "last-child"},
+    )
+    assert b"FAIL" in response.content  # mptt's admin answers the drag-and-drop call in its body
+    assert tree["03151"].parent_id == tree["095"].pk
