@@ -155,6 +155,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "DocumentKindEnum": "plans.models.DocumentKind",
+        "PartyKindEnum": "plans.models.PartyKind",
+    },
 }
 
 CELERY_BROKER_URL = embedded.ensure_broker_url()

@@ -4,10 +4,13 @@ from rest_framework.routers import DefaultRouter
 from mttq_platform.api.tokens import ApiTokenViewSet
 from orgtree.api.me import MeView
 from orgtree.api.views import OrgUnitViewSet
+from plans.api.views import PlanDocumentViewSet, TaskViewSet
 
 router = DefaultRouter()
 router.register("units", OrgUnitViewSet, basename="orgunit")
 router.register("tokens", ApiTokenViewSet, basename="apitoken")
+router.register("plans", PlanDocumentViewSet, basename="plandocument")
+router.register("tasks", TaskViewSet, basename="task")
 
 app_name = "api"
 urlpatterns = [

@@ -226,7 +226,7 @@ def test_matrix_covers_every_relation_page_and_unit_endpoint():
     """A new page under /u/<code>/ or a new API route fails here until it joins the table."""
     relations = {relation for subject in SUBJECTS for relation in subject.targets}
     assert relations == {"own", "ancestor", "descendant", "sibling", "unrelated"}
-    in_matrix = {endpoint.url_name for endpoint in ENDPOINTS}
+    in_matrix = {endpoint.url_name for endpoint in ENDPOINTS} | {endpoint.url_name for endpoint in DOCUMENT_ENDPOINTS}
     assert {pattern.name for pattern in unit_urls.urlpatterns} <= in_matrix
     api_routes = {f"api:{pattern.name}" for pattern in api_urls.router.urls} | {"api:me"}
     assert api_routes - NOT_UNIT_SCOPED <= in_matrix
@@ -242,3 +242,112 @@ def test_each_rule_both_allows_and_denies(tree):
             for name, rule in RULES.items():
                 outcomes[name].add(rule(ctx, ctx.target))
     assert outcomes == {name: {True, False} for name in RULES}
+
+
+# -- documents: drafts stay in the subtree, published documents also flow down -------------------
+# Every unit of the tree gets a draft and an issued plan with one task each. A draft is readable
+# where its unit is (the subtree of a unit the user belongs to); an issued one also by every unit
+# below its unit.
+
+def reads_within(ctx: Context, unit: OrgUnit) -> bool:
+    related = any(unit.is_within(m) for m, _ in ctx.memberships)
+    return related and (ctx.scope is None or unit.is_within(ctx.scope))
+
+
+DOCUMENT_RULES = {"draft": reads_within, "issued": reads}
+
+
+@pytest.fixture(scope="module")
+def documents(module_tree, django_db_blocker):
+    """{unit code: {"draft": PlanDocument, "issued": PlanDocument}}, made inside the module's tree."""
+    from plans.models import DocumentStatus, PlanDocument, Task
+
+    made = {}
+    with django_db_blocker.unblock():
+        for unit in OrgUnit.objects.all():
+            made[unit.code] = {}
+            for status in ("draft", "issued"):
+                document = PlanDocument.objects.create(
+                    unit=unit, title=f"Kế hoạch {status} của {unit.name}",
+                    status=DocumentStatus.DRAFT if status == "draft" else DocumentStatus.ISSUED,
+                )
+                Task.objects.create(document=document, number="1.1", text=f"Nhiệm vụ {status} của {unit.code}")
+                made[unit.code][status] = document
+    return made
+
+
+@dataclass(frozen=True)
+class DocumentEndpoint:
+    url_name: str
+    status: str | None  # "draft" / "issued": the one document asked for; None: the target unit's
+    shape: str  # object | filter
+    query: Callable | None = None  # (target code, documents of the target) -> query dict
+
+    @property
+    def label(self):
+        return f"{self.url_name}[{self.status or 'both'}]"
+
+
+def _task(document):
+    return document.tasks.get()
+
+
+DOCUMENT_ENDPOINTS = [
+    DocumentEndpoint("api:plandocument-detail", "draft", "object"),
+    DocumentEndpoint("api:plandocument-detail", "issued", "object"),
+    DocumentEndpoint("api:plandocument-list", None, "filter", lambda code, docs: {"unit": code, "page_size": 500}),
+    DocumentEndpoint("api:task-detail", "draft", "object"),
+    DocumentEndpoint("api:task-detail", "issued", "object"),
+    DocumentEndpoint("api:task-list", "draft", "filter", lambda code, docs: {"plan": docs["draft"].uuid}),
+    DocumentEndpoint("api:task-list", "issued", "filter", lambda code, docs: {"plan": docs["issued"].uuid}),
+]
+
+DOCUMENT_CASES = [
+    pytest.param(endpoint, subject, relation, id=f"{endpoint.label}|{subject.label}|{relation}")
+    for endpoint in DOCUMENT_ENDPOINTS
+    for subject in SUBJECTS
+    for relation in subject.targets
+]
+
+
+@pytest.mark.parametrize("endpoint, subject, relation", DOCUMENT_CASES)
+def test_document_isolation(tree, documents, endpoint: DocumentEndpoint, subject: Subject, relation: str):
+    ctx = context_for(subject, relation)
+    target = ctx.target
+    docs = documents[target.code]
+    is_task = endpoint.url_name.startswith("api:task")
+    statuses = [endpoint.status] if endpoint.status else ["draft", "issued"]
+    expected = {
+        str((_task(docs[status]) if is_task else docs[status]).uuid)
+        for status in statuses
+        if DOCUMENT_RULES[status](ctx, target)
+    }
+    if endpoint.shape == "object":
+        obj = _task(docs[endpoint.status]) if is_task else docs[endpoint.status]
+        url = reverse(endpoint.url_name, kwargs={"uuid": obj.uuid})
+    else:
+        url = reverse(endpoint.url_name) + "?" + urlencode(endpoint.query(target.code, docs))
+    response = client_for(tree, subject).get(url)
+
+    if endpoint.shape == "object" and expected:
+        assert response.status_code == 200, response.content[:300]
+        assert response.json()["uuid"] in expected
+    elif endpoint.shape == "object":
+        assert_json_error(response, 404, "not_found")
+    else:
+        assert response.status_code == 200, response.content[:300]
+        returned = {row["uuid"] for row in response.json()["results"]}
+        assert not returned - expected, f"leaked: {sorted(returned - expected)}"
+        assert returned == expected
+    if not DOCUMENT_RULES["issued"](ctx, target):  # nothing of an invisible unit shows
+        assert target.name not in response.content.decode()
+
+
+def test_document_rules_both_allow_and_deny(tree):
+    outcomes = {status: set() for status in DOCUMENT_RULES}
+    for subject in SUBJECTS:
+        for relation in subject.targets:
+            ctx = context_for(subject, relation)
+            for status, rule in DOCUMENT_RULES.items():
+                outcomes[status].add(rule(ctx, ctx.target))
+    assert outcomes == {status: {True, False} for status in DOCUMENT_RULES}
