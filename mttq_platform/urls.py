@@ -13,6 +13,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("mttq_platform.accounts_urls")),
     path("", views.home, name="home"),
+    path("u/<str:code>/plans/", include("plans.urls")),
     path("u/<str:code>/", include("orgtree.urls")),
 ]
 

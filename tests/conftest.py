@@ -100,3 +100,27 @@ def transactional_tree(transactional_db) -> Tree:
 def fast_password_hashing(settings):
     """PBKDF2 costs ~0.5 s per user; the tree fixture makes ten. Tests need no slow hash."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _close_worker_connections(**kwargs):
+    # Runs in the worker thread: give its connection back so the test database can be flushed.
+    from django.db import connections
+
+    connections.close_all()
+
+
+@pytest.fixture
+def celery_worker():
+    """A real Celery worker, in a thread, on the real broker. Tests that use it need committed
+    data (a transactional database): the worker has its own database connection."""
+    from celery.contrib.testing.worker import start_worker
+    from celery.signals import task_postrun
+
+    from mttq_platform.celery import app
+
+    task_postrun.connect(_close_worker_connections)
+    try:
+        with start_worker(app, perform_ping_check=False, shutdown_timeout=30) as worker:
+            yield worker
+    finally:
+        task_postrun.disconnect(_close_worker_connections)

@@ -4,6 +4,7 @@ Shape: {"error": {"status": 404, "code": "not_found", "message": "<vi>", "messag
 "detail": <DRF detail: field errors for validation>}}
 """
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -37,6 +38,9 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, DjangoValidationError):
+        # Services speak Django's ValidationError (messages already in Vietnamese / English).
+        exc = exceptions.ValidationError(exc.messages)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 from mttq_platform.api.tokens import ApiTokenViewSet
 from orgtree.api.me import MeView
 from orgtree.api.views import OrgUnitViewSet
+from plans.api.guidance import DispatchViewSet, InboxItemViewSet
 from plans.api.views import PlanDocumentViewSet, TaskViewSet
 
 router = DefaultRouter()
@@ -11,6 +12,8 @@ router.register("units", OrgUnitViewSet, basename="orgunit")
 router.register("tokens", ApiTokenViewSet, basename="apitoken")
 router.register("plans", PlanDocumentViewSet, basename="plandocument")
 router.register("tasks", TaskViewSet, basename="task")
+router.register("inbox", InboxItemViewSet, basename="inboxitem")
+router.register("dispatches", DispatchViewSet, basename="dispatch")
 
 app_name = "api"
 urlpatterns = [

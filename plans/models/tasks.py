@@ -8,6 +8,14 @@ from mttq_platform.audit import AuditedModel
 from plans.models.base import DocumentPartMixin, DocumentPartQuerySet
 
 
+class CurrentTaskManager(models.Manager.from_queryset(DocumentPartQuerySet)):
+    """Tasks in force: a task withdrawn by an amendment stays in the database (versions and the
+    plans derived from it keep pointing at it) but is not part of the plan any more."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(withdrawn=False)
+
+
 class Task(DocumentPartMixin, AuditedModel):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     document = models.ForeignKey("plans.PlanDocument", models.CASCADE, related_name="tasks")
@@ -15,6 +23,8 @@ class Task(DocumentPartMixin, AuditedModel):
     number = models.CharField(_("số"), max_length=20, blank=True)
     # Seed 2.1 is one numbered task written as two bullets, each with its own attributes.
     bullet = models.PositiveSmallIntegerField(_("ý"), default=0)
+    # ... and then ``text`` is the bullet, and ``heading`` the numbered item's own words above it.
+    heading = models.TextField(_("nội dung mục"), blank=True)
     order = models.PositiveIntegerField(default=0)
     text = models.TextField(_("nội dung"))
     steps = models.JSONField(_("các bước"), default=list, blank=True)
@@ -25,12 +35,14 @@ class Task(DocumentPartMixin, AuditedModel):
     parent_task = models.ForeignKey(
         "self", models.SET_NULL, null=True, blank=True, related_name="derived_tasks", verbose_name=_("nhiệm vụ cấp trên")
     )
+    withdrawn = models.BooleanField(_("đã bãi bỏ"), default=False)
     carried_as = models.CharField(
         _("cách kế thừa"), max_length=20, blank=True,
         help_text=_("Khi suy ra từ kế hoạch cấp trên: thực hiện, phối hợp/để biết, hoặc trống nếu tự thêm."),
     )
 
-    objects = DocumentPartQuerySet.as_manager()
+    objects = CurrentTaskManager()
+    with_withdrawn = models.Manager.from_queryset(DocumentPartQuerySet)()
 
     class Meta:
         ordering = ["document", "order"]
@@ -40,6 +52,17 @@ class Task(DocumentPartMixin, AuditedModel):
 
     def __str__(self):
         return f"{self.number} {self.text[:80]}".strip()
+
+    def delete(self, *args, **kwargs):
+        # Deleting a task of a published plan withdraws it: the published versions and every
+        # derived task keep their link, and the amendment's diff shows it as removed.
+        # The status is read afresh: an instance loaded before the plan was issued must not slip
+        # a hard delete through.
+        if type(self.document).objects.filter(pk=self.document_id).exclude(status="draft").exists():
+            self.withdrawn = True
+            self.save(update_fields=["withdrawn"])
+            return 0, {}
+        return super().delete(*args, **kwargs)
 
 
 class OutsideBody(models.Model):
@@ -74,6 +97,9 @@ class TaskParty(DocumentPartMixin, AuditedModel):
     document = models.ForeignKey("plans.PlanDocument", models.CASCADE, related_name="+")
     role = models.CharField(_("vai trò"), max_length=12, choices=PartyRole.choices)
     order = models.PositiveSmallIntegerField(default=0)
+    # Parties written as one item of the list share a group: "HĐND, UBND cùng cấp" is two bodies
+    # of one group. The export writes a group joined by commas and groups joined by ";", as written.
+    group = models.PositiveSmallIntegerField(_("nhóm như ghi"), default=0)
     text = models.TextField(_("như ghi trong văn bản"))
     kind = models.CharField(_("loại"), max_length=10, choices=PartyKind.choices)
     relative_code = models.CharField(_("mã tương đối"), max_length=40, blank=True)

@@ -6,32 +6,13 @@ a transactional database, not the usual rolled-back test transaction.
 from datetime import timedelta
 
 import pytest
-from celery.contrib.testing.worker import start_worker
-from celery.signals import task_postrun
 from django.contrib.contenttypes.models import ContentType
-from django.db import connections
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
-from mttq_platform.celery import app
 from mttq_platform.models import AuditLog
 from orgtree.models import OrgUnitUserObjectPermission
 from orgtree.tasks import expire_object_grants
-
-
-def _close_worker_connections(**kwargs):
-    # Runs in the worker thread: give its connection back so the test database can be flushed.
-    connections.close_all()
-
-
-@pytest.fixture
-def celery_worker():
-    task_postrun.connect(_close_worker_connections)
-    try:
-        with start_worker(app, perform_ping_check=False, shutdown_timeout=30) as worker:
-            yield worker
-    finally:
-        task_postrun.disconnect(_close_worker_connections)
 
 
 @pytest.mark.worker

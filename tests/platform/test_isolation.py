@@ -229,7 +229,7 @@ def test_matrix_covers_every_relation_page_and_unit_endpoint():
     in_matrix = {endpoint.url_name for endpoint in ENDPOINTS} | {endpoint.url_name for endpoint in DOCUMENT_ENDPOINTS}
     assert {pattern.name for pattern in unit_urls.urlpatterns} <= in_matrix
     api_routes = {f"api:{pattern.name}" for pattern in api_urls.router.urls} | {"api:me"}
-    assert api_routes - NOT_UNIT_SCOPED <= in_matrix
+    assert api_routes - NOT_UNIT_SCOPED - TESTED_IN_OWN_MODULE <= in_matrix
     assert api_routes >= NOT_UNIT_SCOPED
 
 
@@ -259,12 +259,15 @@ DOCUMENT_RULES = {"draft": reads_within, "issued": reads}
 
 @pytest.fixture(scope="module")
 def documents(module_tree, django_db_blocker):
-    """{unit code: {"draft": PlanDocument, "issued": PlanDocument}}, made inside the module's tree."""
-    from plans.models import DocumentStatus, PlanDocument, Task
+    """{unit code: {"draft", "issued", "dispatch", "inbox"}}, made inside the module's tree: a
+    draft and an issued plan with one task each; the issued plan sent to the unit's subtree, and
+    the inbox item the unit got from its parent's sending."""
+    from plans.models import Dispatch, DocumentStatus, InboxItem, PlanDocument, Task
 
     made = {}
     with django_db_blocker.unblock():
-        for unit in OrgUnit.objects.all():
+        units = list(OrgUnit.objects.order_by("tree_id", "lft"))
+        for unit in units:
             made[unit.code] = {}
             for status in ("draft", "issued"):
                 document = PlanDocument.objects.create(
@@ -273,34 +276,81 @@ def documents(module_tree, django_db_blocker):
                 )
                 Task.objects.create(document=document, number="1.1", text=f"Nhiệm vụ {status} của {unit.code}")
                 made[unit.code][status] = document
+            made[unit.code]["dispatch"] = Dispatch.objects.create(document=made[unit.code]["issued"], kind="guidance")
+        by_pk = {unit.pk: unit.code for unit in units}
+        for unit in units:
+            # The root receives from nobody above; its item comes from its own sending.
+            sender = by_pk[unit.parent_id] if unit.parent_id else unit.code
+            made[unit.code]["inbox"] = InboxItem.objects.create(dispatch=made[sender]["dispatch"], unit=unit)
     return made
 
 
+def _the(name):
+    return lambda objs: objs[name]
+
+
+def _task_of(name):
+    return lambda objs: objs[name].tasks.get()
+
+
+def _uuid(obj):
+    return str(getattr(obj, "uuid", obj.pk))
+
+
 @dataclass(frozen=True)
-class DocumentEndpoint:
+class ObjectEndpoint:
+    """An endpoint about one object of the target unit (a document, a task, an inbox item...).
+
+    ``rule``: "draft" (readable in the subtree only) or "issued" (also by every unit below);
+    ``pick``: the object asked about from the target's objects, or for lists, the objects the
+    answer may hold; ``shape``: object (one, 404 when invisible), filter (a list, empty when
+    invisible), rows (a list answered 200/404 with the object's visibility)."""
+
     url_name: str
-    status: str | None  # "draft" / "issued": the one document asked for; None: the target unit's
-    shape: str  # object | filter
-    query: Callable | None = None  # (target code, documents of the target) -> query dict
+    rule: str
+    shape: str
+    pick: Callable
+    query: Callable | None = None  # (target code, objects of the target) -> query dict
+    key: Callable = _uuid  # how an answer names an object
+    answer_key: str = "uuid"
 
     @property
     def label(self):
-        return f"{self.url_name}[{self.status or 'both'}]"
+        return f"{self.url_name}[{self.rule}]"
+
+    def url(self, code, objs):
+        if self.shape == "filter":
+            return reverse(self.url_name) + "?" + urlencode(self.query(code, objs))
+        obj = self.pick(objs)
+        kwargs = {"uuid": obj.uuid} if hasattr(obj, "uuid") else {"pk": obj.pk}
+        return reverse(self.url_name, kwargs=kwargs)
 
 
-def _task(document):
-    return document.tasks.get()
+def _pk(obj):
+    return obj.pk
 
 
 DOCUMENT_ENDPOINTS = [
-    DocumentEndpoint("api:plandocument-detail", "draft", "object"),
-    DocumentEndpoint("api:plandocument-detail", "issued", "object"),
-    DocumentEndpoint("api:plandocument-list", None, "filter", lambda code, docs: {"unit": code, "page_size": 500}),
-    DocumentEndpoint("api:task-detail", "draft", "object"),
-    DocumentEndpoint("api:task-detail", "issued", "object"),
-    DocumentEndpoint("api:task-list", "draft", "filter", lambda code, docs: {"plan": docs["draft"].uuid}),
-    DocumentEndpoint("api:task-list", "issued", "filter", lambda code, docs: {"plan": docs["issued"].uuid}),
+    ObjectEndpoint("api:plandocument-detail", "draft", "object", _the("draft")),
+    ObjectEndpoint("api:plandocument-detail", "issued", "object", _the("issued")),
+    ObjectEndpoint("api:plandocument-list", "draft", "filter", _the("draft"), lambda code, objs: {"unit": code, "status": "draft"}),
+    ObjectEndpoint("api:plandocument-list", "issued", "filter", _the("issued"), lambda code, objs: {"unit": code, "status": "issued"}),
+    ObjectEndpoint("api:task-detail", "draft", "object", _task_of("draft")),
+    ObjectEndpoint("api:task-detail", "issued", "object", _task_of("issued")),
+    ObjectEndpoint("api:task-list", "draft", "filter", _task_of("draft"), lambda code, objs: {"plan": objs["draft"].uuid}),
+    ObjectEndpoint("api:task-list", "issued", "filter", _task_of("issued"), lambda code, objs: {"plan": objs["issued"].uuid}),
+    ObjectEndpoint("api:dispatch-detail", "issued", "object", _the("dispatch"), key=_pk, answer_key="id"),
+    ObjectEndpoint("api:dispatch-list", "issued", "filter", _the("dispatch"),
+                   lambda code, objs: {"document__unit__code": code}, key=_pk, answer_key="id"),
+    ObjectEndpoint("api:dispatch-follow-up", "issued", "rows", _the("dispatch"), key=_pk, answer_key="id"),
+    # An inbox item is its receiving unit's object: read in that unit's subtree.
+    ObjectEndpoint("api:inboxitem-detail", "draft", "object", _the("inbox"), key=_pk, answer_key="id"),
+    ObjectEndpoint("api:inboxitem-changes", "draft", "rows", _the("inbox"), key=_pk, answer_key="id"),
+    ObjectEndpoint("api:inboxitem-list", "draft", "filter", _the("inbox"),
+                   lambda code, objs: {"unit__code": code}, key=_pk, answer_key="id"),
 ]
+# Writes about one object, exercised with their permissions in the app's own tests.
+TESTED_IN_OWN_MODULE = {"api:inboxitem-decide", "api:inboxitem-acknowledge"}  # tests/plans/test_guidance_api.py
 
 DOCUMENT_CASES = [
     pytest.param(endpoint, subject, relation, id=f"{endpoint.label}|{subject.label}|{relation}")
@@ -311,34 +361,25 @@ DOCUMENT_CASES = [
 
 
 @pytest.mark.parametrize("endpoint, subject, relation", DOCUMENT_CASES)
-def test_document_isolation(tree, documents, endpoint: DocumentEndpoint, subject: Subject, relation: str):
+def test_document_isolation(tree, documents, endpoint: ObjectEndpoint, subject: Subject, relation: str):
     ctx = context_for(subject, relation)
     target = ctx.target
-    docs = documents[target.code]
-    is_task = endpoint.url_name.startswith("api:task")
-    statuses = [endpoint.status] if endpoint.status else ["draft", "issued"]
-    expected = {
-        str((_task(docs[status]) if is_task else docs[status]).uuid)
-        for status in statuses
-        if DOCUMENT_RULES[status](ctx, target)
-    }
-    if endpoint.shape == "object":
-        obj = _task(docs[endpoint.status]) if is_task else docs[endpoint.status]
-        url = reverse(endpoint.url_name, kwargs={"uuid": obj.uuid})
-    else:
-        url = reverse(endpoint.url_name) + "?" + urlencode(endpoint.query(target.code, docs))
-    response = client_for(tree, subject).get(url)
+    objs = documents[target.code]
+    allowed = DOCUMENT_RULES[endpoint.rule](ctx, target)
+    response = client_for(tree, subject).get(endpoint.url(target.code, objs))
+    expected_key = str(endpoint.key(endpoint.pick(objs)))
 
-    if endpoint.shape == "object" and expected:
+    if endpoint.shape == "filter":
         assert response.status_code == 200, response.content[:300]
-        assert response.json()["uuid"] in expected
-    elif endpoint.shape == "object":
+        returned = {str(row[endpoint.answer_key]) for row in response.json()["results"]}
+        assert returned == ({expected_key} if allowed else set()), f"leaked or missing: {returned}"
+    elif not allowed:
         assert_json_error(response, 404, "not_found")
-    else:
+    elif endpoint.shape == "object":
         assert response.status_code == 200, response.content[:300]
-        returned = {row["uuid"] for row in response.json()["results"]}
-        assert not returned - expected, f"leaked: {sorted(returned - expected)}"
-        assert returned == expected
+        assert str(response.json()[endpoint.answer_key]) == expected_key
+    else:  # rows
+        assert response.status_code == 200, response.content[:300]
     if not DOCUMENT_RULES["issued"](ctx, target):  # nothing of an invisible unit shows
         assert target.name not in response.content.decode()
 
