@@ -22,6 +22,7 @@ run: install
 	  $(PY) manage.py migrate --noinput && \
 	  $(PY) manage.py collectstatic --noinput --verbosity 0 && \
 	  $(PY) manage.py load_demo && \
+	  $(PY) manage.py load_demo_plans && \
 	  echo "" && echo "  MTTQ platform: http://127.0.0.1:$(PORT)/" && \
 	  $(PY) manage.py demo_logins && \
 	  PATH="$(CURDIR)/$(VENV)/bin:$$PATH" PORT=$(PORT) $(VENV)/bin/honcho -f deploy/Procfile start'

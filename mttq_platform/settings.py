@@ -158,6 +158,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "DocumentKindEnum": "plans.models.DocumentKind",
         "PartyKindEnum": "plans.models.PartyKind",
+        "DocumentStatusEnum": "plans.models.DocumentStatus",
+        "DerivationJobStatusEnum": "plans.api.derivation.JobStatus",
     },
 }
 

@@ -25,7 +25,8 @@ from mttq_platform.permissions import can
 from mttq_platform.tenancy import UnitViewMixin
 from plans.exporting import export_docx, export_filename
 from plans.forms import PlanUploadForm
-from plans.models import PlanDocument
+from plans.models import DocumentKind, DocumentStatus, PlanDocument
+from plans.services.derivation import can_derive
 from plans.services.importing import PlanImportError, parse_plan_file, read_plan_file, save_parsed_plan
 from plans.services.outline import load_outline
 
@@ -70,8 +71,18 @@ class PlanDetailView(PlanObjectMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         outline = load_outline(self.get_plan())
-        context.update(plan=outline.document, outline=outline)
+        context.update(plan=outline.document, outline=outline, **derivation_actions(self.request.user, self.unit, outline.document))
         return context
+
+
+def derivation_actions(user, unit, plan) -> dict:
+    """The detail page's issue button (a draft, for the managers of its unit) and its link to
+    derive the page's unit's own plan from an issued plan above it."""
+    above = plan.unit_id != unit.pk and unit.is_within(plan.unit)
+    return {
+        "can_issue": plan.status == DocumentStatus.DRAFT and can(user, "manage", plan.unit),
+        "can_derive_from": plan.is_published and plan.kind == DocumentKind.PLAN and above and can_derive(user, unit),
+    }
 
 
 class PlanExportView(PlanObjectMixin, View):

@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 from mttq_platform.api.tokens import ApiTokenViewSet
 from orgtree.api.me import MeView
 from orgtree.api.views import OrgUnitViewSet
+from plans.api.derivation import DerivationJobViewSet, PlanDerivePreviewViewSet
 from plans.api.guidance import DispatchViewSet, InboxItemViewSet
 from plans.api.views import PlanDocumentViewSet, TaskViewSet
 
@@ -14,6 +15,8 @@ router.register("plans", PlanDocumentViewSet, basename="plandocument")
 router.register("tasks", TaskViewSet, basename="task")
 router.register("inbox", InboxItemViewSet, basename="inboxitem")
 router.register("dispatches", DispatchViewSet, basename="dispatch")
+router.register("derivation-jobs", DerivationJobViewSet, basename="derivationjob")
+router.register("plans", PlanDerivePreviewViewSet, basename="plan-derivation")  # /plans/<uuid>/derive-preview/
 
 app_name = "api"
 urlpatterns = [

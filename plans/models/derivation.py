@@ -64,4 +64,6 @@ class DerivationJob(models.Model):
 
     @property
     def percent(self) -> int:
-        return 100 if not self.total else round(100 * self.done / self.total)
+        if not self.total:  # not counted yet (queued), or nothing to derive (done)
+            return 100 if self.status == self.Status.DONE else 0
+        return round(100 * self.done / self.total)

@@ -259,10 +259,10 @@ DOCUMENT_RULES = {"draft": reads_within, "issued": reads}
 
 @pytest.fixture(scope="module")
 def documents(module_tree, django_db_blocker):
-    """{unit code: {"draft", "issued", "dispatch", "inbox"}}, made inside the module's tree: a
-    draft and an issued plan with one task each; the issued plan sent to the unit's subtree, and
-    the inbox item the unit got from its parent's sending."""
-    from plans.models import Dispatch, DocumentStatus, InboxItem, PlanDocument, Task
+    """{unit code: {"draft", "issued", "dispatch", "inbox", "job"}}, made inside the module's tree: a
+    draft and an issued plan with one task each; the issued plan sent to the unit's subtree, the
+    inbox item the unit got from its parent's sending, and a derivation job of the unit's subtree."""
+    from plans.models import DerivationJob, Dispatch, DocumentStatus, InboxItem, PlanDocument, Task
 
     made = {}
     with django_db_blocker.unblock():
@@ -277,6 +277,7 @@ def documents(module_tree, django_db_blocker):
                 Task.objects.create(document=document, number="1.1", text=f"Nhiệm vụ {status} của {unit.code}")
                 made[unit.code][status] = document
             made[unit.code]["dispatch"] = Dispatch.objects.create(document=made[unit.code]["issued"], kind="guidance")
+            made[unit.code]["job"] = DerivationJob.objects.create(source_plan=made[unit.code]["issued"], root_unit=unit)
         by_pk = {unit.pk: unit.code for unit in units}
         for unit in units:
             # The root receives from nobody above; its item comes from its own sending.
@@ -348,9 +349,16 @@ DOCUMENT_ENDPOINTS = [
     ObjectEndpoint("api:inboxitem-changes", "draft", "rows", _the("inbox"), key=_pk, answer_key="id"),
     ObjectEndpoint("api:inboxitem-list", "draft", "filter", _the("inbox"),
                    lambda code, objs: {"unit__code": code}, key=_pk, answer_key="id"),
+    # A derivation job is its root unit's object: read in that unit's subtree.
+    ObjectEndpoint("api:derivationjob-detail", "draft", "object", _the("job")),
+    ObjectEndpoint("api:derivationjob-list", "draft", "filter", _the("job"), lambda code, objs: {"unit": code}),
 ]
 # Writes about one object, exercised with their permissions in the app's own tests.
-TESTED_IN_OWN_MODULE = {"api:inboxitem-decide", "api:inboxitem-acknowledge"}  # tests/plans/test_guidance_api.py
+TESTED_IN_OWN_MODULE = {
+    "api:inboxitem-decide", "api:inboxitem-acknowledge",  # tests/plans/test_guidance_api.py
+    # A pair (a plan, a unit below it): its own cases of visibility in tests/plans/test_derivation_api.py.
+    "api:plan-derivation-derive-preview",
+}
 
 DOCUMENT_CASES = [
     pytest.param(endpoint, subject, relation, id=f"{endpoint.label}|{subject.label}|{relation}")
