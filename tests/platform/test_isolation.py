@@ -400,3 +400,99 @@ def test_document_rules_both_allow_and_deny(tree):
             for status, rule in DOCUMENT_RULES.items():
                 outcomes[status].add(rule(ctx, ctx.target))
     assert outcomes == {status: {True, False} for status in DOCUMENT_RULES}
+
+
+# -- plan pages: /u/<acting unit>/plans/... ---------------------------------------------------------
+# The acting unit must be one the user may act for; the object must be the acting unit's own (or,
+# for published documents, one of a unit above or below it) and readable. Each page names the
+# rule on the acting unit; "from_own" pages act for the subject's own unit and ask about the
+# target's object.
+
+def does(action):
+    """The role's ``action`` on exactly the member's own unit (pages only)."""
+    return lambda ctx, unit: ctx.has_session and any(unit == m and action in actions for m, actions in ctx.memberships)
+
+
+def derives(ctx, unit):
+    """plans.services.derivation.can_derive: 'add' on the unit, or 'manage' on a unit above it."""
+    return ctx.has_session and any(
+        (unit == m and "add" in actions) or (unit != m and unit.is_within(m) and "manage" in actions)
+        for m, actions in ctx.memberships
+    )
+
+
+PAGE_RULES = {"act": acts_for, "change": does("change"), "add": does("add"), "derive": derives}
+
+
+@dataclass(frozen=True)
+class PlanPage:
+    url_name: str
+    rule: str  # key of PAGE_RULES, applied to the acting unit
+    kwargs: Callable = lambda objs: {}  # URL kwargs from the target's objects
+    from_own: str | None = None  # act for the own unit; DOCUMENT_RULES[from_own] decides on the target's object
+
+    @property
+    def label(self):
+        return f"{self.url_name}{'@own[' + self.from_own + ']' if self.from_own else ''}"
+
+
+PLAN_PAGES = [
+    PlanPage("plan-list", "act"),
+    PlanPage("plan-import", "add"),
+    PlanPage("plan-derive", "derive"),
+    PlanPage("plan-detail", "act", lambda objs: {"uuid": objs["draft"].uuid}),
+    PlanPage("plan-detail", "act", lambda objs: {"uuid": objs["issued"].uuid}),
+    PlanPage("plan-detail", "act", lambda objs: {"uuid": objs["draft"].uuid}, from_own="draft"),
+    PlanPage("plan-detail", "act", lambda objs: {"uuid": objs["issued"].uuid}, from_own="issued"),
+    PlanPage("plan-export", "act", lambda objs: {"uuid": objs["issued"].uuid}),
+    PlanPage("plan-export", "act", lambda objs: {"uuid": objs["issued"].uuid}, from_own="issued"),
+    PlanPage("plan-editor", "change", lambda objs: {"uuid": objs["draft"].uuid}),
+    PlanPage("inbox", "act"),
+    PlanPage("inbox-item", "act", lambda objs: {"pk": objs["inbox"].pk}),
+    PlanPage("dispatch-follow-up", "act", lambda objs: {"pk": objs["dispatch"].pk}),
+    PlanPage("derivation-job", "act", lambda objs: {"uuid": objs["job"].uuid}),
+    PlanPage("derivation-job-progress", "act", lambda objs: {"uuid": objs["job"].uuid}),
+]
+# Pages that only answer POST or need state the matrix does not make (an upload token, a task
+# row in an editor); each has its permission tests in tests/plans/test_*_pages.py.
+PLAN_PAGES_TESTED_IN_OWN_MODULE = {
+    "plan-import-preview", "inbox-item-act", "plan-issue", "plan-derive-subtree", "plan-editor-task-add",
+    "plan-editor-section-task-add", "plan-editor-task", "plan-editor-task-form", "plan-editor-task-delete",
+    "plan-editor-task-undo", "plan-amendment-issue", "plan-amendment-discard", "plan-send-guidance",
+}
+
+PLAN_PAGE_CASES = [
+    pytest.param(page, subject, relation, id=f"{page.label}|{subject.label}|{relation}")
+    for page in PLAN_PAGES
+    for subject in SUBJECTS
+    for relation in subject.targets
+]
+
+
+@pytest.mark.parametrize("page, subject, relation", PLAN_PAGE_CASES)
+def test_plan_page_isolation(tree, documents, page: PlanPage, subject: Subject, relation: str):
+    ctx = context_for(subject, relation)
+    target = ctx.target
+    acting = ctx.units[ctx.own_code] if page.from_own else target
+    allowed = PAGE_RULES[page.rule](ctx, acting)
+    if page.from_own:
+        allowed = allowed and DOCUMENT_RULES[page.from_own](ctx, target)
+    url = reverse(page.url_name, kwargs={"code": acting.code, **page.kwargs(documents[target.code])})
+    response = client_for(tree, subject).get(url)
+
+    if allowed:
+        assert response.status_code == 200, response.content[:300]
+    elif not ctx.has_session:
+        assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    else:
+        assert response.status_code in (403, 404), response.status_code
+        assert response["Content-Type"].startswith("text/html")
+    if not reads(ctx, target):
+        assert target.name not in response.content.decode()
+
+
+def test_every_plan_page_is_in_the_matrix():
+    from plans import urls as plan_urls
+
+    in_matrix = {page.url_name for page in PLAN_PAGES}
+    assert {pattern.name for pattern in plan_urls.urlpatterns} <= in_matrix | PLAN_PAGES_TESTED_IN_OWN_MODULE
