@@ -7,12 +7,14 @@ measurement runs in a transaction that is rolled back, so the database is left a
 """
 from __future__ import annotations
 
+import json
+import re
 import tempfile
 import time
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 
 from bench.context import BenchContext
 from bench.core import BenchError, Comparison, Measurement, QueryCounter, figure
@@ -28,11 +30,35 @@ NAIVE_SAMPLE_PROVINCE = "11"  # per-object saves are timed on Điện Biên's fi
 
 
 class PerObjectSaves(derivation._AuditedCopy):
-    """The same rows, each saved on its own: an INSERT per row and the audit signal's INSERT."""
+    """The same rows, each saved on its own: an INSERT per row and the audit signal's INSERT.
 
-    def write(self, model, rows, unit_ids, reprs):
-        for row in rows:
+    The rows arrive as the COPY lines ours writes and are read back into values first (a few
+    microseconds a row, beside a few hundred for the two INSERTs)."""
+
+    def write(self, model, columns, lines, audits):
+        fields = {f.attname: f for f in model._meta.concrete_fields}
+        for line in lines:
+            row = {name: from_copy(fields[name], value) for name, value in zip(columns, line.split("\t"))}
             model(**row).save(force_insert=True)
+
+    def flush(self):
+        pass  # the audit signal wrote the audit rows with the rows
+
+
+_UNESCAPE = re.compile(r"\\(.)")
+_UNESCAPED = {"n": "\n", "r": "\r", "t": "\t", "\\": "\\"}
+
+
+def from_copy(field, text: str):
+    """A value of ``field`` from COPY's text format."""
+    if text == "\\N":
+        return None
+    text = _UNESCAPE.sub(lambda match: _UNESCAPED[match.group(1)], text)
+    if isinstance(field, models.JSONField):
+        return json.loads(text)
+    if isinstance(field, models.BooleanField):
+        return text == "t"
+    return field.to_python(text)
 
 
 def central_plan_and_user():

@@ -30,9 +30,12 @@ The rules, in one place:
     UBND cùng cấp" already reads right at every level, and rewriting it would lose the relative
     meaning the next level needs.
 * **Bulk.** Plans are derived level by level (tree depth) in batches: the parents' rows are read
-  with six queries, the new rows built in memory with ids drawn from the sequences in one query
-  per table, and written with PostgreSQL COPY, audit rows included (one per created row, as
-  ``bulk_create_audited`` writes them). A batch is one transaction: a failure leaves no half-made
+  with six queries, the new rows built in memory with ids drawn from the sequences (one query for
+  all tables), and written with PostgreSQL COPY, one per table and one for the audit rows of all
+  (one audit row per created row, with what ``bulk_create_audited`` records). Each parent row is
+  put in COPY text and audit JSON once; a derived row is its new ids around that text, and how a
+  parent task's parties resolve is decided once per kind of deriving unit (level, committee or
+  organization), not per unit. A batch is one transaction: a failure leaves no half-made
   plan, and the batches before it stay. The number of queries depends on the depth of the tree
   and the number of batches, not on the number of units.
 * **Idempotent.** A unit that already has a plan derived from the parent plan in its chain is
@@ -41,8 +44,10 @@ The rules, in one place:
 """
 from __future__ import annotations
 
+import functools
 import io
 import logging
+import os
 import uuid
 from collections import defaultdict
 from contextlib import nullcontext
@@ -196,20 +201,34 @@ class _Resolved:
     below: bool  # it names a level below the deriving unit's
 
 
-def _resolve(party: dict, place: _Place, levels: _Levels) -> _Resolved:
+def _target(party: dict, place: _Place, levels: _Levels) -> tuple[str, _Level, bool]:
+    """How a party reaches ``place``: ("drop" | "keep" | "front", the level it names, whether that
+    level is below the place's). It depends on the place only through its level, whether it is a
+    committee, and which levels its chain has, so the bulk job decides it once per kind of place."""
     limit = levels.by_id.get(party["level_limit_id"])
     target = limit or levels.by_code.get(party["scope"]) or place.level
     if limit is not None and limit.rank < place.level.rank:
-        return _Resolved(None, False, False)  # "(đối với cấp tỉnh)" in a district's plan
+        return "drop", target, False  # "(đối với cấp tỉnh)" in a district's plan
     below = target.rank > place.level.rank
-    front = FRONT_PARTIES.get(party["relative_code"])
-    committee = place.committees.get(target.code)
-    if front is None or below or committee is None:
-        return _Resolved(dict(party), False, below)  # kept as written
-    kind, label = front
+    if party["relative_code"] not in FRONT_PARTIES or below or target.code not in place.committees:
+        return "keep", target, below  # kept as written
+    return "front", target, False
+
+
+def _names_unit(party: dict, how: str, target: _Level, place: _Place) -> bool:
+    return how == "front" and target.rank == place.level.rank and place.is_named_by(party["relative_code"])
+
+
+def _resolve(party: dict, place: _Place, levels: _Levels) -> _Resolved:
+    how, target, below = _target(party, place, levels)
+    if how == "drop":
+        return _Resolved(None, False, False)
+    if how == "keep":
+        return _Resolved(dict(party), False, below)
+    committee = place.committees[target.code]
+    kind, label = FRONT_PARTIES[party["relative_code"]]
     row = {**party, "kind": kind, "unit_id": committee.pk, "text": label(committee)}
-    here = target.rank == place.level.rank
-    return _Resolved(row, here and place.is_named_by(party["relative_code"]), False)
+    return _Resolved(row, _names_unit(party, how, target, place), False)
 
 
 @dataclass(frozen=True)
@@ -248,47 +267,124 @@ def _decide(parties: list[dict], resolved: list[_Resolved], place: _Place) -> tu
 
 
 # -- writing rows with COPY ----------------------------------------------------------------------------
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
-# One encoder for every value: json.dumps(cls=...) would build a new one per row (the audit rows
-# alone are half of what is written).
+# The job writes millions of rows (the whole country: ~1.1 million tasks, their parties, and one
+# audit row for each row). Most of a derived row is its parent row's: that part is put in COPY's
+# text format (and in the audit's JSON) once per parent row, and each derived row is one f-string
+# of its ids around it.
+_COPY_ESCAPE_PAIRS = (("\\", "\\\\"), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"))  # backslash first
+# One encoder for every value: json.dumps(cls=...) would build a new one per call.
 _JSON = DjangoJSONEncoder(ensure_ascii=False)
+NULL = "\\N"
+AUDIT_COLUMNS = ["at", "actor_id", "action", "content_type_id", "object_id", "object_repr", "unit_id", "before", "after",
+                 "source", "request_id"]
 
 
-def _copy_converter(field):
+@functools.cache
+def _fields_by_name(model) -> dict:
+    return {field.attname: field for field in model._meta.concrete_fields}
+
+
+# Escaped texts by text: a parent row's texts recur in every plan derived from the same origin, and
+# the whole country repeats the seed's few hundred texts tens of thousands of times.
+_ESCAPED: dict[str, str] = {}
+_ENCODED: dict[str, str] = {}
+_MEMO_LIMIT = 100_000
+
+
+def _memo(memo: dict, key: str, value: str) -> str:
+    if len(memo) >= _MEMO_LIMIT:
+        memo.clear()
+    memo[key] = value
+    return value
+
+
+def _escape(value: str) -> str:
+    """``value`` escaped for COPY's text format (str.replace: translate is slow on non-ASCII text)."""
+    for char, escape in _COPY_ESCAPE_PAIRS:
+        if char in value:
+            value = value.replace(char, escape)
+    return value
+
+
+def _copy_text(value: str) -> str:
+    """``_escape``, remembered: for texts that recur."""
+    escaped = _ESCAPED.get(value)
+    return escaped if escaped is not None else _memo(_ESCAPED, value, _escape(value))
+
+
+def _json_value(value) -> str:
+    """``value`` as JSON, as DjangoJSONEncoder writes it."""
+    if value is None:
+        return "null"
+    if value is True or value is False:
+        return "true" if value else "false"
+    if type(value) is int:
+        return str(value)
+    if type(value) is str:
+        encoded = _ENCODED.get(value)
+        return encoded if encoded is not None else _memo(_ENCODED, value, _JSON.encode(value))
+    return _JSON.encode(value)
+
+
+def _copy_value(field, value) -> str:
+    """``value`` of ``field`` in COPY's text format."""
+    if value is None:
+        return NULL
     if isinstance(field, models.JSONField):
-        return lambda value: _JSON.encode(value).translate(_COPY_ESCAPES)
+        return _copy_text(_JSON.encode(value))
     if isinstance(field, models.BooleanField):
-        return lambda value: "t" if value else "f"
-    return lambda value: str(value).translate(_COPY_ESCAPES)
+        return "t" if value else "f"
+    return _copy_text(value if type(value) is str else str(value))
 
 
-def copy_rows(model, rows: list[dict], columns: list | None = None) -> None:
-    """Write ``rows`` (dicts by attname, ids included) into ``model``'s table with one COPY."""
-    if not rows:
+def _copy_part(model, row: dict, names) -> str:
+    """The fields ``names`` of ``row``, tab-separated, in COPY's text format."""
+    fields = _fields_by_name(model)
+    return "\t".join(_copy_value(fields[name], row[name]) for name in names)
+
+
+def _json_part(row: dict, names) -> str:
+    """``"name": value, ...`` of ``row``'s fields ``names`` as the audit's "after" has them, COPY-escaped."""
+    return _copy_text(", ".join(f'"{name}": {_json_value(row[name])}' for name in names))
+
+
+def copy_lines(model, columns: list[str], lines: list[str]) -> None:
+    """Write ``lines`` (COPY text, one row each, ``columns`` in order) into ``model``'s table."""
+    if not lines:
         return
-    fields = [f for f in model._meta.concrete_fields if columns is None or f.attname in columns]
-    converters = [(f.attname, _copy_converter(f)) for f in fields]
-    lines = ["\t".join("\\N" if (value := row[name]) is None else convert(value) for name, convert in converters)
-             for row in rows]
     buffer = io.BytesIO(("\n".join(lines) + "\n").encode())
-    columns_sql = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    column_of = {field.attname: field.column for field in model._meta.concrete_fields}
+    columns_sql = ", ".join(connection.ops.quote_name(column_of[name]) for name in columns)
     with connection.cursor() as cursor:
         cursor.copy_expert(f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns_sql}) FROM STDIN", buffer)
 
 
-def allocate_ids(model, count: int) -> list[int]:
-    """``count`` ids from the model's sequence, in one query (concurrent inserts get others)."""
-    if count <= 0:
-        return []
-    table = model._meta.db_table
+def allocate_ids(counts: dict) -> dict[object, list[int]]:
+    """``counts[model]`` ids from each model's sequence, in one query (concurrent inserts get others)."""
+    models_ = [model for model, count in counts.items() if count > 0]
+    if not models_:
+        return {}
+    select = ", ".join("(SELECT array_agg(nextval(pg_get_serial_sequence(%s, 'id'))) FROM generate_series(1, %s))"
+                       for _ in models_)
+    params = [value for model in models_ for value in (model._meta.db_table, counts[model])]
     with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count])
-        return [row[0] for row in cursor.fetchall()]
+        cursor.execute(f"SELECT {select}", params)
+        return dict(zip(models_, cursor.fetchone()))
+
+
+def _uuids(count: int) -> list[str]:
+    """``count`` random (version 4) UUIDs as text; uuid.uuid4() reads the OS's random source per call."""
+    raw = os.urandom(16 * count).hex()
+    return [f"{raw[i:i + 8]}-{raw[i + 8:i + 12]}-4{raw[i + 13:i + 16]}-{'89ab'[int(raw[i + 16], 16) & 3]}"
+            f"{raw[i + 17:i + 20]}-{raw[i + 20:i + 32]}" for i in range(0, 32 * count, 32)]
 
 
 class _AuditedCopy:
     """COPY of new rows plus one audit row per row, as ``bulk_create_audited`` records them (action
-    "create", the row as "after", the unit of the row's document) in the current audit context."""
+    "create", the row as "after", the unit of the row's document) in the current audit context.
+
+    ``write`` gets each model's rows as COPY lines with the audit lines beside them; the audit lines
+    of every model go in one COPY at ``flush``."""
 
     def __init__(self):
         self.actor = current_actor()
@@ -297,28 +393,24 @@ class _AuditedCopy:
         self.request_id = audit._request_id.get()
         self.now = timezone.now()
         self.copies = 0
-        self._audit_fields = ["at", "actor_id", "action", "content_type_id", "object_id", "object_repr", "unit_id",
-                              "before", "after", "source", "request_id"]
+        actor = NULL if self.actor is None else str(self.actor.pk)
+        self._head = f"{self.now.isoformat()}\t{actor}\tcreate\t"
+        self.audit_tail = f"\t{_copy_text(self.source)}\t{_copy_text(self.request_id)}"
+        self._audits: list[str] = []
 
-    def write(self, model, rows: list[dict], unit_ids: list[int], reprs: list[str]) -> None:
-        copy_rows(model, rows)
-        content_type_id = ContentType.objects.get_for_model(model).pk  # cached after the first
-        exclude = set(getattr(model, "audit_exclude", ()))
-        actor_id = self.actor.pk if self.actor is not None else None
-        entries = [
-            {"at": self.now, "actor_id": actor_id, "action": "create", "content_type_id": content_type_id,
-             "object_id": str(row["id"]), "object_repr": text[:255], "unit_id": unit_id, "before": None,
-             "after": {k: v for k, v in row.items() if k not in exclude} if exclude else row,
-             "source": self.source, "request_id": self.request_id}
-            for row, unit_id, text in zip(rows, unit_ids, reprs)
-        ]
-        copy_rows(AuditLog, entries, columns=self._audit_fields)
-        self.copies += 2
+    def audit_head(self, model) -> str:
+        """The start of an audit line of ``model``, up to its object id."""
+        return f"{self._head}{ContentType.objects.get_for_model(model).pk}\t"  # cached after the first
 
+    def write(self, model, columns: list[str], lines: list[str], audits: list[str]) -> None:
+        copy_lines(model, columns, lines)
+        self._audits += audits
+        self.copies += 1
 
-def _repr(model, row: dict) -> str:
-    # The models' __str__ read plain attributes; a namespace spares building 10^6 model instances.
-    return model.__str__(SimpleNamespace(**row))
+    def flush(self) -> None:
+        copy_lines(AuditLog, AUDIT_COLUMNS, self._audits)
+        self._audits = []
+        self.copies += 1
 
 
 # -- building derived plans --------------------------------------------------------------------------------
@@ -342,12 +434,71 @@ def _parent_basis_text(parent: dict, parent_unit: OrgUnit) -> str:
     return " ".join(words) + (f" về {parent['title']}" if parent["title"] else "")
 
 
+def _repr(model, row: dict) -> str:
+    # The models' __str__ read plain attributes; a namespace spares building model instances.
+    return model.__str__(SimpleNamespace(**row))[:255]
+
+
+def _rest(model, leading) -> list[str]:
+    return [f.attname for f in model._meta.concrete_fields if f.attname not in leading]
+
+
+# Each derived row's table columns: what differs per row first, then what it copies from its parent row
+# (a task's rule comes last: it differs per kind of deriving unit).
+_SECTION_LEAD = ["id", "document_id", "parent_id"]
+_PART_LEAD = ["id", "document_id"]
+_TASK_LEAD = ["id", "uuid", "document_id", "section_id"]
+_PARTY_LEAD = ["id", "task_id", "document_id"]
+_RESOLVED_LEAD = ["text", "unit_id"]  # a party resolved for the deriving unit: its committee's name and id
+_SECTION_REST = _rest(Section, _SECTION_LEAD)
+_BASIS_REST = _rest(LegalBasis, _PART_LEAD)
+_RESPONSIBILITY_REST = _rest(Responsibility, _PART_LEAD)
+_TASK_REST = _rest(Task, [*_TASK_LEAD, "carried_as"])
+_PARTY_REST = _rest(TaskParty, _PARTY_LEAD + _RESOLVED_LEAD)
+_COLUMNS = {
+    PlanDocument: [f.attname for f in PlanDocument._meta.concrete_fields],  # a document is written whole
+    Section: _SECTION_LEAD + _SECTION_REST,
+    LegalBasis: _PART_LEAD + _BASIS_REST,
+    Responsibility: _PART_LEAD + _RESPONSIBILITY_REST,
+    Task: _TASK_LEAD + _TASK_REST + ["carried_as"],
+    TaskParty: _PARTY_LEAD + _RESOLVED_LEAD + _PARTY_REST,
+}
+
+
+@dataclass
+class _Part:
+    """A parent row as its derived rows repeat it: the COPY text and the audit JSON of the columns
+    after the leading ones, and the audit's object_repr (all COPY-escaped)."""
+
+    copy: str
+    json: str
+    repr: str
+
+
+def _part(model, row: dict, names: list[str]) -> _Part:
+    return _Part(_copy_part(model, row, names), _json_part(row, names), _copy_text(_repr(model, row)))
+
+
+@dataclass
+class _Compiled:
+    """A parent plan, made ready to be repeated for each unit deriving from it."""
+
+    sections: list  # (old id, old parent id, _Part)
+    bases: list  # _Part (the parent plan's bases, then the one citing the parent plan)
+    responsibilities: list
+    tasks: list  # (task dict, _Part, its parties)
+    basis_text: str
+
+
 class _Deriver:
     """Builds and writes the derived plans of one batch of units."""
 
     def __init__(self, index: _UnitIndex, levels: _Levels, writer=None):
         self.index, self.levels = index, levels
         self.writer = writer or _AuditedCopy()
+        self._compiled: dict[int, _Compiled] = {}
+        self._task_plans: dict = {}  # (parent task id, kind of place) -> (rule, party plans)
+        self._labels: dict = {}  # (relative code, committee id) -> (copy, json, repr) of the resolved text
 
     def derive(self, pairs, overrides: dict | None = None) -> dict[int, int]:
         """Derive a plan for each (unit, parent plan id); return unit id -> new plan id."""
@@ -355,14 +506,16 @@ class _Deriver:
             return {}
         contents = _load_contents({plan_id for _, plan_id in pairs})
         self._allocate(pairs, contents)
-        rows = defaultdict(list)  # model -> rows;  (unit id of each row, repr) kept beside them
-        units_of = defaultdict(list)
+        self.lines = defaultdict(list)
+        self.audits = defaultdict(list)
+        self.heads = {model: self.writer.audit_head(model) for model in _WRITTEN}
+        self.tail = self.writer.audit_tail
         made = {}
         for unit, plan_id in pairs:
-            made[unit.pk] = self._derive_one(self.index.place(unit), contents[plan_id], overrides or {}, rows, units_of)
-        for model in (PlanDocument, Section, LegalBasis, Responsibility, Task, TaskParty):
-            reprs = [str(PlanDocument(**row)) if model is PlanDocument else _repr(model, row) for row in rows[model]]
-            self.writer.write(model, rows[model], units_of[model], reprs)
+            made[unit.pk] = self._derive_one(self.index.place(unit), contents[plan_id], overrides or {})
+        for model in _WRITTEN:
+            self.writer.write(model, _COLUMNS[model], self.lines[model], self.audits[model])
+        self.writer.flush()
         return made
 
     def _allocate(self, pairs, contents) -> None:
@@ -376,61 +529,134 @@ class _Deriver:
             need[Responsibility] += len(content.responsibilities)
             need[Task] += len(content.tasks)
             need[TaskParty] += sum(map(len, content.parties.values()))
-        self.ids = {model: iter(allocate_ids(model, count)) for model, count in need.items()}
+        self.ids = {model: iter(ids) for model, ids in allocate_ids(need).items()}
+        self.uuids = iter(_uuids(need[PlanDocument] + need[Task]))
 
-    def _add(self, model, row: dict, unit_id: int, rows, units_of, row_id: int | None = None) -> dict:
-        row["id"] = row_id or next(self.ids[model])
-        rows[model].append(row)
-        units_of[model].append(unit_id)
-        return row
+    def _compile(self, content: _PlanContent) -> _Compiled:
+        parent = content.document
+        compiled = self._compiled.get(parent["id"])
+        if compiled is None:
+            basis_text = _parent_basis_text(parent, self.index.by_id[parent["unit_id"]])
+            last_order = max((basis["order"] for basis in content.legal_bases), default=-1)
+            citing = {**_blank_row(LegalBasis), "order": last_order + 1, "text": basis_text,
+                      "reference": "/".join(p for p in (parent["number"], parent["symbol"]) if p)[:60] if parent["number"] else "",
+                      "reference_date": parent["date"], "referenced_document_id": parent["id"]}
+            compiled = self._compiled[parent["id"]] = _Compiled(
+                sections=[(s["id"], s["parent_id"], _part(Section, s, _SECTION_REST)) for s in content.sections],
+                bases=[_part(LegalBasis, b, _BASIS_REST) for b in [*content.legal_bases, citing]],
+                responsibilities=[_part(Responsibility, r, _RESPONSIBILITY_REST) for r in content.responsibilities],
+                tasks=[(t, _part(Task, {**t, "parent_task_id": t["id"]}, _TASK_REST),
+                        content.parties.get(t["id"], [])) for t in content.tasks],
+                basis_text=basis_text,
+            )
+        return compiled
 
-    def _derive_one(self, place: _Place, content: _PlanContent, overrides: dict, rows, units_of) -> int:
+    def _task_plan(self, task: dict, parties: list[dict], place: _Place, place_kind, overrides: dict):
+        """The rule of ``task`` for places of this kind, and how each of its parties is written."""
+        key = (task["id"], place_kind)
+        plan = self._task_plans.get(key)
+        if plan is None:
+            targets = [_target(party, place, self.levels) for party in parties]
+            flags = [_Resolved(None, _names_unit(party, how, target, place), below)
+                     for party, (how, target, below) in zip(parties, targets)]
+            rule = overrides.get(task["id"]) or _decide(parties, flags, place)[0]
+            party_plans = []
+            if rule != DerivationRule.OMIT:
+                for party, (how, target, _) in zip(parties, targets):
+                    if how == "keep":
+                        party_plans.append((None, _part(TaskParty, party, _RESOLVED_LEAD + _PARTY_REST)))
+                    elif how == "front":
+                        kind, _ = FRONT_PARTIES[party["relative_code"]]
+                        resolved = {**party, "kind": kind}
+                        party_plans.append(((party["relative_code"], target.code), _part(TaskParty, resolved, _PARTY_REST)))
+            plan = self._task_plans[key] = (rule, party_plans)
+        return plan
+
+    def _label(self, code: str, committee: OrgUnit) -> tuple[str, str, str]:
+        key = (code, committee.pk)
+        label = self._labels.get(key)
+        if label is None:
+            text = FRONT_PARTIES[code][1](committee)
+            label = self._labels[key] = (_copy_text(text), _copy_text(_JSON.encode(text)), _copy_text(text[:255]))
+        return label
+
+    def _document(self, place: _Place, content: _PlanContent, basis_text: str) -> int:
         unit, parent = place.unit, content.document
-        parent_unit = self.index.by_id[parent["unit_id"]]
         now = self.writer.now
         is_committee = place.is_committee
-        issuer = f"{unit.name.upper()}\nBAN THƯỜNG TRỰC" if is_committee else unit.name.upper()
-        basis_text = _parent_basis_text(parent, parent_unit)
-        document = self._add(PlanDocument, {
-            **parent, "uuid": uuid.uuid4(), "unit_id": unit.pk, "number": "", "symbol": parent["symbol"] if is_committee else "",
-            "issuer_text": issuer, "place": "", "date": None, "status": DocumentStatus.DRAFT, "version": 1,
+        row = {
+            **parent, "id": next(self.ids[PlanDocument]), "uuid": next(self.uuids), "unit_id": unit.pk, "number": "",
+            "symbol": parent["symbol"] if is_committee else "",
+            "issuer_text": f"{unit.name.upper()}\nBAN THƯỜNG TRỰC" if is_committee else unit.name.upper(),
+            "place": "", "date": None, "status": DocumentStatus.DRAFT, "version": 1,
             "issued_at": None, "parent_plan_id": parent["id"],
             "preamble": f"Thực hiện {basis_text}, {_party_label(unit)} xây dựng Kế hoạch triển khai thực hiện "
                         f"trên địa bàn {place.committee.area_name or place.committee.name}, cụ thể như sau:",
             "closing": "", "signer_title": "", "signer_name": "", "recipients": [], "unrecognized": [], "source_name": "",
             "created_by_id": self.writer.actor.pk if self.writer.actor else None, "created_at": now, "updated_at": now,
-        }, unit.pk, rows, units_of)
-        doc_id = document["id"]
+        }
+        names = _COLUMNS[PlanDocument]
+        text = _repr(PlanDocument, {**row, "number_symbol": "/".join(p for p in (row["number"], row["symbol"]) if p)})
+        self.lines[PlanDocument].append(_copy_part(PlanDocument, row, names))
+        self.audits[PlanDocument].append(f"{self.heads[PlanDocument]}{row['id']}\t{_copy_text(text)}\t{unit.pk}\t{NULL}\t"
+                                         f"{_escape(_JSON.encode(row))}{self.tail}")
+        return row["id"]
 
-        def add(model, row, row_id=None):
-            row["document_id"] = doc_id
-            return self._add(model, row, unit.pk, rows, units_of, row_id)
+    def _derive_one(self, place: _Place, content: _PlanContent, overrides: dict) -> int:
+        unit_id = place.unit.pk
+        compiled = self._compile(content)
+        doc = self._document(place, content, compiled.basis_text)
+        ids, tail = self.ids, self.tail
 
-        # Ids first: a subsection's parent may come after it.
-        new_section = {section["id"]: next(self.ids[Section]) for section in content.sections}
-        for section in content.sections:
-            add(Section, {**section, "parent_id": new_section.get(section["parent_id"])}, new_section[section["id"]])
-        for basis in content.legal_bases:
-            add(LegalBasis, dict(basis))
-        last_order = max((basis["order"] for basis in content.legal_bases), default=-1)
-        add(LegalBasis, {**_blank_row(LegalBasis), "order": last_order + 1, "text": basis_text,
-                         "reference": "/".join(p for p in (parent["number"], parent["symbol"]) if p)[:60] if parent["number"] else "",
-                         "reference_date": parent["date"], "referenced_document_id": parent["id"]})
-        for responsibility in content.responsibilities:
-            add(Responsibility, dict(responsibility))
-        for task in content.tasks:
-            parties = content.parties.get(task["id"], [])
-            resolved = [_resolve(party, place, self.levels) for party in parties]
-            rule = overrides.get(task["id"]) or _decide(parties, resolved, place)[0]
+        lines, audits, head = self.lines[Section], self.audits[Section], self.heads[Section]
+        new_section = {old: next(ids[Section]) for old, _, _ in compiled.sections}  # a subsection's parent may come after it
+        for old, old_parent, part in compiled.sections:
+            new_id, parent = new_section[old], new_section.get(old_parent)
+            lines.append(f"{new_id}\t{doc}\t{NULL if parent is None else parent}\t{part.copy}")
+            audits.append(f'{head}{new_id}\t{part.repr}\t{unit_id}\t{NULL}\t{{"id": {new_id}, "document_id": {doc}, '
+                          f'"parent_id": {"null" if parent is None else parent}, {part.json}}}{tail}')
+        for model, parts in ((LegalBasis, compiled.bases), (Responsibility, compiled.responsibilities)):
+            lines, audits, head, model_ids = self.lines[model], self.audits[model], self.heads[model], ids[model]
+            for part in parts:
+                new_id = next(model_ids)
+                lines.append(f"{new_id}\t{doc}\t{part.copy}")
+                audits.append(f'{head}{new_id}\t{part.repr}\t{unit_id}\t{NULL}\t{{"id": {new_id}, "document_id": {doc}, '
+                              f'{part.json}}}{tail}')
+
+        place_kind = (place.level.id, place.is_committee, place.is_committee or place.unit.kind.is_socio_political,
+                      frozenset(place.committees))
+        task_lines, task_audits, task_head, task_ids = self.lines[Task], self.audits[Task], self.heads[Task], ids[Task]
+        party_lines, party_audits, party_head, party_ids = (self.lines[TaskParty], self.audits[TaskParty],
+                                                            self.heads[TaskParty], ids[TaskParty])
+        uuids = self.uuids
+        for task, part, parties in compiled.tasks:
+            rule, party_plans = self._task_plan(task, parties, place, place_kind, overrides)
             if rule == DerivationRule.OMIT:
                 continue
-            new_task = add(Task, {**task, "uuid": uuid.uuid4(), "section_id": new_section.get(task["section_id"]),
-                                  "parent_task_id": task["id"], "carried_as": rule})
-            for result in resolved:
-                if result.row is not None:
-                    result.row["task_id"] = new_task["id"]
-                    add(TaskParty, result.row)
-        return doc_id
+            task_id, task_uuid, section = next(task_ids), next(uuids), new_section.get(task["section_id"])
+            task_lines.append(f"{task_id}\t{task_uuid}\t{doc}\t{NULL if section is None else section}\t{part.copy}\t{rule}")
+            task_audits.append(f'{task_head}{task_id}\t{part.repr}\t{unit_id}\t{NULL}\t{{"id": {task_id}, '
+                               f'"uuid": "{task_uuid}", "document_id": {doc}, '
+                               f'"section_id": {"null" if section is None else section}, {part.json}, '
+                               f'"carried_as": "{rule}"}}{tail}')
+            for resolves, party in party_plans:
+                party_id = next(party_ids)
+                if resolves is None:
+                    party_lines.append(f"{party_id}\t{task_id}\t{doc}\t{party.copy}")
+                    party_audits.append(f'{party_head}{party_id}\t{party.repr}\t{unit_id}\t{NULL}\t{{"id": {party_id}, '
+                                        f'"task_id": {task_id}, "document_id": {doc}, {party.json}}}{tail}')
+                else:
+                    code, level_code = resolves
+                    committee = place.committees[level_code]
+                    text, text_json, text_repr = self._label(code, committee)
+                    party_lines.append(f"{party_id}\t{task_id}\t{doc}\t{text}\t{committee.pk}\t{party.copy}")
+                    party_audits.append(f'{party_head}{party_id}\t{text_repr}\t{unit_id}\t{NULL}\t{{"id": {party_id}, '
+                                        f'"task_id": {task_id}, "document_id": {doc}, "text": {text_json}, '
+                                        f'"unit_id": {committee.pk}, {party.json}}}{tail}')
+        return doc
+
+
+_WRITTEN = (PlanDocument, Section, LegalBasis, Responsibility, Task, TaskParty)
 
 
 # -- checks shared by the single derivation and the job -------------------------------------------------------
