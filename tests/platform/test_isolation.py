@@ -358,6 +358,8 @@ TESTED_IN_OWN_MODULE = {
     "api:inboxitem-decide", "api:inboxitem-acknowledge",  # tests/plans/test_guidance_api.py
     # A pair (a plan, a unit below it): its own cases of visibility in tests/plans/test_derivation_api.py.
     "api:plan-derivation-derive-preview",
+    # Plan writes: tests/plans/test_plan_api_writes.py (who may, who may not, read-only tokens).
+    "api:plandocument-import-file", "api:plandocument-issue", "api:plandocument-send",
 }
 
 DOCUMENT_CASES = [
