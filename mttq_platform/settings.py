@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "mttq_platform",
     "orgtree",
     "plans",
+    "reviews",
 ]
 
 MIDDLEWARE = [
@@ -128,6 +129,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / ".data" / "media"))
+# Evidence files and other documents served only through a permission check: never under a
+# folder the web server publishes.
+PRIVATE_MEDIA_ROOT = Path(os.environ.get("PRIVATE_MEDIA_ROOT", BASE_DIR / ".data" / "private"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/", include("mttq_platform.accounts_urls")),
     path("", views.home, name="home"),
     path("u/<str:code>/plans/", include("plans.urls")),
+    path("u/<str:code>/reviews/", include("reviews.urls")),
     path("u/<str:code>/", include("orgtree.urls")),
 ]
 

@@ -22,4 +22,5 @@ app_name = "api"
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),
     path("", include(router.urls)),
+    path("", include("reviews.api.urls")),
 ]

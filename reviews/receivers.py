@@ -1,0 +1,1 @@
+"""Signal receivers of the reviews app (connected in ReviewsConfig.ready)."""
