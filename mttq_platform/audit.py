@@ -14,6 +14,7 @@ from contextlib import contextmanager
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.db.models.fields.files import FieldFile
 from django.db.models.signals import post_delete, post_save
 
 _actor = contextvars.ContextVar("audit_actor", default=None)
@@ -66,6 +67,8 @@ def current_actor():
 
 
 def _json(value):
+    if isinstance(value, FieldFile):
+        return value.name or None  # a file is audited by its stored name
     return DjangoJSONEncoder().default(value) if not isinstance(value, (str, int, float, bool, type(None), list, dict)) else value
 
 

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 from mttq_platform import embedded
@@ -132,6 +133,10 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / ".data" / "media"))
 # Evidence files and other documents served only through a permission check: never under a
 # folder the web server publishes.
 PRIVATE_MEDIA_ROOT = Path(os.environ.get("PRIVATE_MEDIA_ROOT", BASE_DIR / ".data" / "private"))
+# Evidence of progress reports: largest file accepted, and the kinds accepted (recognised by
+# content, see reviews/services/evidence.py). Zip-based kinds may expand to at most 10x the limit.
+EVIDENCE_MAX_BYTES = int(os.environ.get("EVIDENCE_MAX_BYTES", 20 * 1024 * 1024))
+EVIDENCE_TYPES = ("pdf", "docx", "xlsx", "odt", "jpeg", "png")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -164,6 +169,9 @@ SPECTACULAR_SETTINGS = {
         "PartyKindEnum": "plans.models.PartyKind",
         "DocumentStatusEnum": "plans.models.DocumentStatus",
         "DerivationJobStatusEnum": "plans.api.derivation.JobStatus",
+        "ReportStatusEnum": "reviews.models.ReportStatus",
+        "ProgressStatusEnum": "reviews.models.ProgressStatus",
+        "ApprovalActionEnum": "reviews.models.ApprovalAction",
     },
 }
 
@@ -174,7 +182,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "expire-object-grants": {"task": "orgtree.expire_object_grants", "schedule": 300.0},
+    # Reminders before deadlines and when late (reviews.reminders); the steps are ReminderRule rows.
+    "reviews-send-reminders": {"task": "reviews.send_reminders", "schedule": crontab(hour=7, minute=0)},
 }
+CELERY_IMPORTS = ["reviews.tasks_reminders"]  # task modules not named tasks.py
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / ".data" / "celerybeat-schedule")
 
 SESSION_COOKIE_HTTPONLY = True

@@ -12,7 +12,8 @@ import uuid
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import models
-from django.utils.functional import LazyObject
+from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from mttq_platform.audit import AuditedModel
@@ -69,7 +70,8 @@ class UnitReport(AuditedModel):
 
     @property
     def submitted_on_time(self) -> bool:
-        return self.first_submitted_at is not None and self.first_submitted_at.date() <= self.due_date
+        # The day as the unit lives it (Asia/Ho_Chi_Minh), not the UTC day.
+        return self.first_submitted_at is not None and timezone.localtime(self.first_submitted_at).date() <= self.due_date
 
     def audit_unit_id(self):
         return self.unit_id
@@ -175,15 +177,31 @@ class TaskProgress(AuditedModel):
         return 0
 
 
-class PrivateStorage(LazyObject):
+class PrivateStorage(FileSystemStorage):
     """Evidence files live under PRIVATE_MEDIA_ROOT, outside anything the web server serves;
-    they are read only through the permission-checked download view."""
+    they are read only through the permission-checked download view. The folder is read from the
+    settings when first used and again when they change (tests point it at a temporary folder)."""
 
-    def _setup(self):
-        self._wrapped = FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT, base_url=None)
+    def __init__(self):
+        super().__init__(base_url=None)
+
+    @cached_property
+    def base_location(self):
+        return self._value_or_setting(self._location, settings.PRIVATE_MEDIA_ROOT)
+
+    def _clear_cached_properties(self, setting, **kwargs):
+        super()._clear_cached_properties(setting, **kwargs)
+        if setting == "PRIVATE_MEDIA_ROOT":
+            self.__dict__.pop("base_location", None)
+            self.__dict__.pop("location", None)
 
 
 private_storage = PrivateStorage()
+
+
+def select_private_storage():
+    # A callable keeps the folder out of the migrations (it differs per installation).
+    return private_storage
 
 
 def evidence_path(instance, filename):
@@ -197,7 +215,7 @@ class EvidenceQuerySet(RestrictedQuerySet):
 class Evidence(AuditedModel):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     progress = models.ForeignKey(TaskProgress, models.CASCADE, related_name="evidence")
-    file = models.FileField(_("tệp"), storage=private_storage, upload_to=evidence_path, max_length=300)
+    file = models.FileField(_("tệp"), storage=select_private_storage, upload_to=evidence_path, max_length=300)
     original_name = models.CharField(_("tên tệp"), max_length=255)
     content_type = models.CharField(_("loại tệp"), max_length=100)
     size = models.PositiveBigIntegerField(_("dung lượng"))
