@@ -23,6 +23,7 @@ run: install
 	  $(PY) manage.py collectstatic --noinput --verbosity 0 && \
 	  $(PY) manage.py load_demo && \
 	  $(PY) manage.py load_demo_plans && \
+	  $(PY) manage.py load_demo_reviews && \
 	  echo "" && echo "  MTTQ platform: http://127.0.0.1:$(PORT)/" && \
 	  $(PY) manage.py demo_logins && \
 	  PATH="$(CURDIR)/$(VENV)/bin:$$PATH" PORT=$(PORT) $(VENV)/bin/honcho -f deploy/Procfile start'

@@ -53,6 +53,7 @@ class RollupRow:
     label: str
     measures: Measures
     unit: object | None = None  # the child OrgUnit, for drill-down
+    label_en: str = ""  # the level's or kind's English name, when it has one
 
 
 @dataclass
