@@ -5,11 +5,42 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from mttq_platform.audit import AuditedModel
+from mttq_platform.permissions import READ, load_scope
 from reviews.models.reports import ReportPartQuerySet
+
+
+class PartyReadableQuerySet(ReportPartQuerySet):
+    """Rows of a comment round, readable where the report is (the drafting unit's subtree and the
+    units above it) and, through this one restriction, also by the users of a party unit: a member
+    organization asked for comments reads the round and its own comments although the drafting
+    unit is not in its subtree. "My units" are the units of the user's memberships and grants
+    (exactly those units, not their subtrees), read from the access scope already loaded for the
+    request. A party sees no more than ``party_q`` opens; writes stay with the services."""
+
+    unit_path = "round__report__unit"
+
+    def party_q(self, unit_ids) -> Q:
+        raise NotImplementedError
+
+    def access_q(self, user, action: str, with_extra: bool = True) -> Q:
+        condition = super().access_q(user, action, with_extra=with_extra)
+        if action == READ and with_extra:
+            scope = load_scope(user)
+            unit_ids = {unit.unit_id for unit, _actions in scope.memberships} | {unit.unit_id for unit, _a in scope.grants}
+            if unit_ids:
+                condition |= self.party_q(sorted(unit_ids))
+        return condition
+
+
+class CommentRoundQuerySet(PartyReadableQuerySet):
+    unit_path = "report__unit"
+
+    def party_q(self, unit_ids) -> Q:
+        return Q(Exists(CommentParty.objects.filter(round=OuterRef("pk"), unit_id__in=unit_ids)))
 
 
 class CommentRoundMode(models.TextChoices):
@@ -30,7 +61,7 @@ class CommentRound(AuditedModel):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = ReportPartQuerySet.as_manager()
+    objects = CommentRoundQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -41,8 +72,9 @@ class CommentRound(AuditedModel):
         return self.report.unit_id
 
 
-class CommentPartyQuerySet(ReportPartQuerySet):
-    unit_path = "round__report__unit"
+class CommentPartyQuerySet(PartyReadableQuerySet):
+    def party_q(self, unit_ids) -> Q:
+        return Q(unit_id__in=unit_ids)  # a party sees itself, not the other parties
 
 
 class CommentParty(models.Model):
@@ -75,8 +107,9 @@ class Disposition(models.TextChoices):
     EXPLAINED = "explained", _("Giải trình")
 
 
-class CommentQuerySet(ReportPartQuerySet):
-    unit_path = "round__report__unit"
+class CommentQuerySet(PartyReadableQuerySet):
+    def party_q(self, unit_ids) -> Q:
+        return Q(party__unit_id__in=unit_ids)  # its own comments only
 
 
 class Comment(AuditedModel):
