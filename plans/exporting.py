@@ -47,8 +47,8 @@ GROUP_SEPARATOR = ", "
 def export_docx(document: PlanDocument) -> bytes:
     outline = load_outline(document)
     docx = Document()
-    _set_up_page(docx)
-    writer = _Writer(docx)
+    set_up_page(docx)
+    writer = DocxWriter(docx)
     writer.header(document)
     writer.title(document)
     writer.preamble(outline)
@@ -67,7 +67,7 @@ def export_filename(document: PlanDocument) -> str:
 
 
 # -- page and styles ------------------------------------------------------------------------------
-def _set_up_page(docx) -> None:
+def set_up_page(docx) -> None:
     # Decree 30, Appendix I: A4; margins top and bottom 20-25 mm, left 30-35 mm, right 15-20 mm.
     for section in docx.sections:
         section.page_width, section.page_height = Mm(210), Mm(297)
@@ -85,7 +85,7 @@ def _set_up_page(docx) -> None:
     normal.paragraph_format.line_spacing = 1.15
 
 
-def _borderless_table(docx, widths):
+def borderless_table(docx, widths):
     table = docx.add_table(rows=1, cols=len(widths))
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
@@ -101,7 +101,9 @@ def _borderless_table(docx, widths):
     return table.rows[0].cells
 
 
-class _Writer:
+class DocxWriter:
+    """Paragraphs and the Decree 30 parts (letterhead, signature) of any document the platform writes."""
+
     def __init__(self, docx):
         self.docx = docx
 
@@ -141,17 +143,21 @@ class _Writer:
 
     # -- parts of the document ----------------------------------------------------------------------
     def header(self, document: PlanDocument):
-        left, right = _borderless_table(self.docx, (Mm(70), Mm(95)))
-        issuer = _issuer_lines(document)
+        self.letterhead(_issuer_lines(document), _number_symbol(document), place_and_date(document.place, document.date))
+
+    def letterhead(self, issuer: list[str], number_symbol: str, place_date: str):
+        """The Decree 30 header of any document: issuing body and number on the left, national
+        name, motto and place and date on the right."""
+        left, right = borderless_table(self.docx, (Mm(70), Mm(95)))
         for i, line in enumerate(issuer):
             # The body that signs (BAN THƯỜNG TRỰC) is bold; the committee above it is not.
             self.paragraph(line, container=left, bold=i == len(issuer) - 1, size=HEADER_SIZE,
                            align=WD_ALIGN_PARAGRAPH.CENTER, space_after=Pt(0))
-        self.paragraph(f"Số: {_number_symbol(document)}", container=left, size=HEADER_SIZE,
+        self.paragraph(f"Số: {number_symbol}", container=left, size=HEADER_SIZE,
                        align=WD_ALIGN_PARAGRAPH.CENTER, space_after=Pt(0)).paragraph_format.space_before = Pt(6)
         self.paragraph(NATIONAL_NAME, container=right, bold=True, size=Pt(12), align=WD_ALIGN_PARAGRAPH.CENTER, space_after=Pt(0))
         self.paragraph(MOTTO, container=right, bold=True, size=HEADER_SIZE, align=WD_ALIGN_PARAGRAPH.CENTER, space_after=Pt(0))
-        self.paragraph(_place_and_date(document), container=right, italic=True, size=HEADER_SIZE,
+        self.paragraph(place_date, container=right, italic=True, size=HEADER_SIZE,
                        align=WD_ALIGN_PARAGRAPH.CENTER, space_after=Pt(0)).paragraph_format.space_before = Pt(6)
 
     def title(self, document: PlanDocument):
@@ -243,22 +249,27 @@ class _Writer:
             self.text_block(document.closing)
 
     def signature(self, document: PlanDocument):
-        left, right = _borderless_table(self.docx, (Mm(85), Mm(80)))
+        self.signature_block(document.recipients, document.signer_on_behalf, document.signer_title, document.signer_name)
+
+    def signature_block(self, recipients, on_behalf: str, signer_title: str, signer_name: str):
+        """Recipients in small type on the left; on-behalf line, title, room for the signature and
+        the name on the right."""
+        left, right = borderless_table(self.docx, (Mm(85), Mm(80)))
         self.paragraph(RECIPIENTS_LABEL, container=left, bold=True, italic=True, size=Pt(12), space_after=Pt(0))
-        recipients = [str(r).strip().rstrip(";.") for r in document.recipients if str(r).strip()]
+        recipients = [str(r).strip().rstrip(";.") for r in recipients if str(r).strip()]
         for i, recipient in enumerate(recipients, start=1):
             # One recipient a line, "- ...;", the last (usually "Lưu: VT, ...") ending with ".".
             line = recipient if recipient.startswith("-") else f"- {recipient}"
             self.paragraph(line + ("." if i == len(recipients) else ";"), container=left, size=RECIPIENT_SIZE, space_after=Pt(0))
         centred = {"container": right, "align": WD_ALIGN_PARAGRAPH.CENTER, "space_after": Pt(0)}
-        if document.signer_on_behalf:
-            self.paragraph(document.signer_on_behalf, bold=True, **centred)
-        if document.signer_title:
-            self.paragraph(document.signer_title, bold=True, **centred)
+        if on_behalf:
+            self.paragraph(on_behalf, bold=True, **centred)
+        if signer_title:
+            self.paragraph(signer_title, bold=True, **centred)
         for _ in range(3):  # room for the signature and the seal
             self.paragraph("", **centred)
-        if document.signer_name:
-            self.paragraph(document.signer_name, bold=True, **centred)
+        if signer_name:
+            self.paragraph(signer_name, bold=True, **centred)
 
 
 def written_parties(parties) -> str:
@@ -297,13 +308,12 @@ def _number_symbol(document: PlanDocument) -> str:
     return f"      /{document.symbol}" if document.symbol else "      /" + document.kind
 
 
-def _place_and_date(document: PlanDocument) -> str:
-    place = document.place or "……"
-    if document.date:
-        d = document.date
+def place_and_date(place: str, day) -> str:
+    place = place or "……"
+    if day:
         # Decree 30: days below 10 and months below 3 take a leading zero ("ngày 05 tháng 02").
-        month = f"{d.month:02d}" if d.month < 3 else str(d.month)
-        return f"{place}, ngày {d.day:02d} tháng {month} năm {d.year}"
+        month = f"{day.month:02d}" if day.month < 3 else str(day.month)
+        return f"{place}, ngày {day.day:02d} tháng {month} năm {day.year}"
     return f"{place}, ngày …… tháng …… năm ……"
 
 
