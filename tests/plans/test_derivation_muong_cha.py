@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from orgtree import reference_data
 from orgtree.management.demo import load_demo
 from orgtree.models import OrgUnit
 from plans.models import DerivationJob, PartyKind, PartyRole, PlanDocument, Task
@@ -29,6 +30,7 @@ def wait_for(job, seconds=60):
 
 @pytest.mark.worker
 def test_the_province_derives_for_muong_cha_and_all_its_communes(transactional_db, celery_worker):
+    reference_data.seed()  # an earlier transactional test may have truncated the migration's rows
     load_demo()
     province = OrgUnit.objects.get(code="11")
     chair = province.memberships.get(role__code="chair").user

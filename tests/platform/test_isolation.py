@@ -20,6 +20,7 @@ from mttq_platform.api import urls as api_urls
 from orgtree import urls as unit_urls
 from orgtree.models import OrgUnit
 from orgtree.reference_data import ROLES
+from reviews.api import urls as review_api_urls
 from tests.api.fixtures import module_tree, tree  # noqa: F401  (one tree per module)
 from tests.api.helpers import assert_json_error
 from tests.conftest import USERS
@@ -226,9 +227,11 @@ def test_matrix_covers_every_relation_page_and_unit_endpoint():
     """A new page under /u/<code>/ or a new API route fails here until it joins the table."""
     relations = {relation for subject in SUBJECTS for relation in subject.targets}
     assert relations == {"own", "ancestor", "descendant", "sibling", "unrelated"}
-    in_matrix = {endpoint.url_name for endpoint in ENDPOINTS} | {endpoint.url_name for endpoint in DOCUMENT_ENDPOINTS}
+    in_matrix = {endpoint.url_name for endpoint in ENDPOINTS + DOCUMENT_ENDPOINTS + REVIEW_ENDPOINTS}
     assert {pattern.name for pattern in unit_urls.urlpatterns} <= in_matrix
     api_routes = {f"api:{pattern.name}" for pattern in api_urls.router.urls} | {"api:me"}
+    api_routes |= {f"api:{pattern.name}" for pattern in review_api_urls.router.urls}
+    api_routes |= {f"api:{pattern.name}" for pattern in review_api_urls.urlpatterns if getattr(pattern, "name", None)}
     assert api_routes - NOT_UNIT_SCOPED - TESTED_IN_OWN_MODULE <= in_matrix
     assert api_routes >= NOT_UNIT_SCOPED
 
@@ -305,7 +308,8 @@ class ObjectEndpoint:
     ``rule``: "draft" (readable in the subtree only) or "issued" (also by every unit below);
     ``pick``: the object asked about from the target's objects, or for lists, the objects the
     answer may hold; ``shape``: object (one, 404 when invisible), filter (a list, empty when
-    invisible), rows (a list answered 200/404 with the object's visibility)."""
+    invisible), rows (a list answered 200/404 with the object's visibility), query (an answer about
+    the unit named in the query string, 200/404 with the unit's visibility)."""
 
     url_name: str
     rule: str
@@ -320,7 +324,7 @@ class ObjectEndpoint:
         return f"{self.url_name}[{self.rule}]"
 
     def url(self, code, objs):
-        if self.shape == "filter":
+        if self.shape in ("filter", "query"):
             return reverse(self.url_name) + "?" + urlencode(self.query(code, objs))
         obj = self.pick(objs)
         kwargs = {"uuid": obj.uuid} if hasattr(obj, "uuid") else {"pk": obj.pk}
@@ -362,19 +366,93 @@ TESTED_IN_OWN_MODULE = {
     "api:plandocument-import-file", "api:plandocument-issue", "api:plandocument-send",
 }
 
+# -- reviews: a unit's yearly report and what hangs on it --------------------------------------------
+# Every unit gets its 2025 report on its issued plan (one progress row for the plan's one task), an
+# evidence file on that row, and a written comment round with one outside body's comment. All of it
+# is the unit's own data: readable in the unit's subtree only, never by the units above it (an
+# ancestor's totals would show its other children).
+
+YEAR = 2025
+
+
+@pytest.fixture(scope="module")
+def review_objects(documents, django_db_blocker, tmp_path_factory):
+    """Adds "report", "progress", "evidence", "round", "comment" to each unit's objects."""
+    from datetime import date
+
+    from django.core.files.base import ContentFile
+    from django.test import override_settings
+
+    from plans.models import OutsideBody
+    from reviews.models import Comment, CommentParty, CommentRound, Evidence, UnitReport
+    from reviews.services.reports import open_reports
+
+    media = override_settings(PRIVATE_MEDIA_ROOT=tmp_path_factory.mktemp("private"))
+    media.enable()
+    with django_db_blocker.unblock():
+        open_reports(OrgUnit.objects.all(), YEAR)
+        council, _ = OutsideBody.objects.get_or_create(name="Thường trực HĐND")
+        for report in UnitReport.objects.filter(year=YEAR).select_related("unit"):
+            objs = documents[report.unit.code]
+            objs["report"] = report
+            objs["progress"] = progress = report.progress.get()
+            evidence = Evidence(progress=progress, original_name="bien-ban.pdf", content_type="application/pdf",
+                                size=9, sha256="0" * 64)
+            evidence.file.save("bien-ban.pdf", ContentFile(b"%PDF-1.4\n"), save=False)
+            evidence.save()
+            objs["evidence"] = evidence
+            objs["round"] = round_ = CommentRound.objects.create(
+                report=report, mode="writing", title=f"Góp ý dự thảo báo cáo của {report.unit.code}", deadline=date(YEAR, 11, 30),
+            )
+            party = CommentParty.objects.create(round=round_, outside_body=council)
+            objs["comment"] = Comment.objects.create(round=round_, party=party, text="Đề nghị bổ sung số liệu.")
+    yield documents
+    media.disable()
+
+
+def _query_endpoint(url_name, query):
+    return ObjectEndpoint(url_name, "draft", "query", _the("report"), query)
+
+
+REVIEW_ENDPOINTS = [
+    ObjectEndpoint("api:unitreport-detail", "draft", "object", _the("report")),
+    ObjectEndpoint("api:unitreport-list", "draft", "filter", _the("report"), lambda code, objs: {"unit": code, "year": YEAR}),
+    ObjectEndpoint("api:unitreport-indicators", "draft", "rows", _the("report")),
+    ObjectEndpoint("api:unitreport-versions", "draft", "rows", _the("report")),
+    ObjectEndpoint("api:taskprogress-detail", "draft", "object", _the("progress"), key=_pk, answer_key="id"),
+    ObjectEndpoint("api:taskprogress-list", "draft", "filter", _the("progress"), lambda code, objs: {"unit": code},
+                   key=_pk, answer_key="id"),
+    ObjectEndpoint("api:evidence-detail", "draft", "object", _the("evidence")),
+    ObjectEndpoint("api:evidence-list", "draft", "filter", _the("evidence"), lambda code, objs: {"unit": code}),
+    ObjectEndpoint("api:commentround-detail", "draft", "object", _the("round")),
+    ObjectEndpoint("api:commentround-list", "draft", "filter", _the("round"), lambda code, objs: {"report__unit__code": code}),
+    ObjectEndpoint("api:comment-detail", "draft", "object", _the("comment"), key=_pk, answer_key="id"),
+    ObjectEndpoint("api:comment-list", "draft", "filter", _the("comment"), lambda code, objs: {"round__uuid": objs["round"].uuid},
+                   key=_pk, answer_key="id"),
+    _query_endpoint("api:rollup", lambda code, objs: {"unit": code, "year": YEAR}),
+    _query_endpoint("api:report-documents", lambda code, objs: {"unit": code, "year": YEAR}),
+]
+# Writes and actions, with their permissions in tests/reviews/test_reports_api.py and
+# tests/reviews/test_comments_api.py.
+TESTED_IN_OWN_MODULE |= {
+    "api:unitreport-open", "api:unitreport-submit", "api:unitreport-accept", "api:unitreport-return",
+    "api:unitreport-reopen", "api:unitreport-waive", "api:unitreport-unwaive",
+    "api:commentround-add-comment", "api:commentround-meeting", "api:commentround-close", "api:comment-decide",
+}
+
 DOCUMENT_CASES = [
     pytest.param(endpoint, subject, relation, id=f"{endpoint.label}|{subject.label}|{relation}")
-    for endpoint in DOCUMENT_ENDPOINTS
+    for endpoint in DOCUMENT_ENDPOINTS + REVIEW_ENDPOINTS
     for subject in SUBJECTS
     for relation in subject.targets
 ]
 
 
 @pytest.mark.parametrize("endpoint, subject, relation", DOCUMENT_CASES)
-def test_document_isolation(tree, documents, endpoint: ObjectEndpoint, subject: Subject, relation: str):
+def test_document_isolation(tree, review_objects, endpoint: ObjectEndpoint, subject: Subject, relation: str):
     ctx = context_for(subject, relation)
     target = ctx.target
-    objs = documents[target.code]
+    objs = review_objects[target.code]
     allowed = DOCUMENT_RULES[endpoint.rule](ctx, target)
     response = client_for(tree, subject).get(endpoint.url(target.code, objs))
     expected_key = str(endpoint.key(endpoint.pick(objs)))
@@ -388,7 +466,7 @@ def test_document_isolation(tree, documents, endpoint: ObjectEndpoint, subject: 
     elif endpoint.shape == "object":
         assert response.status_code == 200, response.content[:300]
         assert str(response.json()[endpoint.answer_key]) == expected_key
-    else:  # rows
+    else:  # rows, query
         assert response.status_code == 200, response.content[:300]
     if not DOCUMENT_RULES["issued"](ctx, target):  # nothing of an invisible unit shows
         assert target.name not in response.content.decode()
@@ -432,6 +510,7 @@ class PlanPage:
     rule: str  # key of PAGE_RULES, applied to the acting unit
     kwargs: Callable = lambda objs: {}  # URL kwargs from the target's objects
     from_own: str | None = None  # act for the own unit; DOCUMENT_RULES[from_own] decides on the target's object
+    ok: int = 200  # the answer when allowed (a redirect for pages that only point elsewhere)
 
     @property
     def label(self):
@@ -463,27 +542,53 @@ PLAN_PAGES_TESTED_IN_OWN_MODULE = {
     "plan-editor-task-undo", "plan-amendment-issue", "plan-amendment-discard", "plan-send-guidance",
 }
 
+# Review pages (/u/<acting unit>/reviews/...): the acting unit's own data, or a unit's below it.
+REVIEW_PAGES = [
+    PlanPage("unit-report-current", "act", ok=302),  # to this year's report
+    PlanPage("unit-report", "act", lambda objs: {"year": YEAR}),
+    PlanPage("unit-report-children", "act", lambda objs: {"year": YEAR}),
+    PlanPage("unit-dashboard", "act", lambda objs: {"year": YEAR}),
+    PlanPage("unit-dashboard-block", "act"),
+    PlanPage("report-documents", "act", lambda objs: {"year": YEAR}),
+    PlanPage("report-document-download", "act", lambda objs: {"year": YEAR, "kind": "annual-council", "fmt": "docx"}),
+    PlanPage("report-document-download", "act", lambda objs: {"year": YEAR, "kind": "annual-council", "fmt": "xlsx"}),
+    PlanPage("notifications", "act"),
+    PlanPage("comment-round-list", "act", lambda objs: {"year": YEAR}),
+    PlanPage("comment-round-detail", "act", lambda objs: {"year": YEAR, "uuid": objs["round"].uuid}),
+    PlanPage("comment-round-detail", "act", lambda objs: {"year": YEAR, "uuid": objs["round"].uuid}, from_own="draft"),
+    PlanPage("evidence-download", "act", lambda objs: {"uuid": objs["evidence"].uuid}),
+    PlanPage("evidence-download", "act", lambda objs: {"uuid": objs["evidence"].uuid}, from_own="draft"),
+]
+# POST-only pages, forms that need state the matrix does not make (an accepted version, a row in
+# edit), each with its permission tests in tests/reviews/test_*_pages.py and test_evidence.py.
+REVIEW_PAGES_TESTED_IN_OWN_MODULE = {
+    "unit-report-progress", "unit-report-evidence", "unit-report-evidence-remove", "unit-report-indicators",
+    "unit-report-summary", "unit-report-submit", "unit-report-version", "unit-report-child-action",
+    "comment-round-new", "comment-round-comment", "comment-round-meeting", "comment-round-close", "comment-decide",
+    "notifications-read-all", "notification-read",
+}
+
 PLAN_PAGE_CASES = [
     pytest.param(page, subject, relation, id=f"{page.label}|{subject.label}|{relation}")
-    for page in PLAN_PAGES
+    for page in PLAN_PAGES + REVIEW_PAGES
     for subject in SUBJECTS
     for relation in subject.targets
 ]
 
 
 @pytest.mark.parametrize("page, subject, relation", PLAN_PAGE_CASES)
-def test_plan_page_isolation(tree, documents, page: PlanPage, subject: Subject, relation: str):
+def test_plan_page_isolation(tree, review_objects, page: PlanPage, subject: Subject, relation: str):
     ctx = context_for(subject, relation)
     target = ctx.target
     acting = ctx.units[ctx.own_code] if page.from_own else target
     allowed = PAGE_RULES[page.rule](ctx, acting)
     if page.from_own:
         allowed = allowed and DOCUMENT_RULES[page.from_own](ctx, target)
-    url = reverse(page.url_name, kwargs={"code": acting.code, **page.kwargs(documents[target.code])})
+    url = reverse(page.url_name, kwargs={"code": acting.code, **page.kwargs(review_objects[target.code])})
     response = client_for(tree, subject).get(url)
 
     if allowed:
-        assert response.status_code == 200, response.content[:300]
+        assert response.status_code == page.ok, response.content[:300]
     elif not ctx.has_session:
         assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
     else:
@@ -498,3 +603,18 @@ def test_every_plan_page_is_in_the_matrix():
 
     in_matrix = {page.url_name for page in PLAN_PAGES}
     assert {pattern.name for pattern in plan_urls.urlpatterns} <= in_matrix | PLAN_PAGES_TESTED_IN_OWN_MODULE
+
+
+def _names(patterns):
+    for pattern in patterns:
+        if hasattr(pattern, "url_patterns"):
+            yield from _names(pattern.url_patterns)
+        elif pattern.name:
+            yield pattern.name
+
+
+def test_every_review_page_is_in_the_matrix():
+    from reviews import urls as review_urls
+
+    in_matrix = {page.url_name for page in REVIEW_PAGES}
+    assert set(_names(review_urls.urlpatterns)) <= in_matrix | REVIEW_PAGES_TESTED_IN_OWN_MODULE
