@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "orgtree",
     "plans",
     "reviews",
+    "inspections",
 ]
 
 MIDDLEWARE = [

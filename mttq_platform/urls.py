@@ -15,6 +15,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("u/<str:code>/plans/", include("plans.urls")),
     path("u/<str:code>/reviews/", include("reviews.urls")),
+    path("u/<str:code>/inspections/", include("inspections.urls")),
     path("u/<str:code>/", include("orgtree.urls")),
 ]
 

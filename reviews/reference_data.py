@@ -33,6 +33,7 @@ REMINDER_RULES = [
     ("report_due", -7), ("report_due", -1), ("report_late", 1), ("report_late", 7),
     ("comment_due", -2), ("comment_late", 1),
     ("task_due", -7), ("task_overdue", 1),
+    ("recommendation_due", -7), ("recommendation_overdue", 1), ("recommendation_overdue", 7),
 ]
 
 

@@ -19,6 +19,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from orgtree import reference_data
+from inspections import reference_data as inspections_reference_data
 from reviews import reference_data as reviews_reference_data
 from orgtree.models import Membership, OrgUnit, Role, UnitKind
 from orgtree.services import add_member_organizations, create_unit
@@ -69,6 +70,7 @@ def build_tree() -> Tree:
     # Transactional tests truncate every table, the migration's reference rows included.
     reference_data.seed()
     reviews_reference_data.seed()
+    inspections_reference_data.seed()
     tree = Tree()
     kinds = {k.code: k for k in UnitKind.objects.all()}
     for code, parent, kind, name, area in TREE:

@@ -23,4 +23,5 @@ urlpatterns = [
     path("me/", MeView.as_view(), name="me"),
     path("", include(router.urls)),
     path("", include("reviews.api.urls")),
+    path("", include("inspections.api.urls")),
 ]

@@ -11,13 +11,16 @@ class ReminderKind(models.TextChoices):
     COMMENT_LATE = "comment_late", _("Quá hạn góp ý")
     TASK_DUE = "task_due", _("Nhiệm vụ sắp đến hạn")
     TASK_OVERDUE = "task_overdue", _("Nhiệm vụ quá hạn")
+    # Recommendations after an inspection (inspections app registers their source).
+    RECOMMENDATION_DUE = "recommendation_due", _("Kiến nghị sau kiểm tra sắp đến hạn")
+    RECOMMENDATION_OVERDUE = "recommendation_overdue", _("Kiến nghị sau kiểm tra quá hạn")
 
 
 class ReminderRule(models.Model):
     """One step of the schedule, editable in the admin: remind ``offset_days`` from the deadline
     (negative: before it)."""
 
-    kind = models.CharField(_("loại nhắc việc"), max_length=20, choices=ReminderKind.choices)
+    kind = models.CharField(_("loại nhắc việc"), max_length=40, choices=ReminderKind.choices)
     offset_days = models.SmallIntegerField(_("số ngày so với hạn"), help_text=_("Âm: trước hạn; dương: sau hạn."))
     active = models.BooleanField(_("đang dùng"), default=True)
 
