@@ -13,7 +13,7 @@ import uuid
 from contextlib import contextmanager
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models
+from django.db import models, transaction
 from django.db.models.fields.files import FieldFile
 from django.db.models.signals import post_delete, post_save
 
@@ -165,7 +165,13 @@ def bulk_create_audited(model, objs, **kwargs):
 
 
 def update_audited(queryset, **changes) -> int:
-    """``queryset.update(**changes)`` that records before and after of every row it changes."""
+    """``queryset.update(**changes)`` that records before and after of every row it changes.
+    The rows, the update and their audit rows go in one transaction (the caller's, if any)."""
+    with transaction.atomic():
+        return _update_audited(queryset, changes)
+
+
+def _update_audited(queryset, changes: dict) -> int:
     from mttq_platform.models import AuditLog
 
     fields = list(changes)
