@@ -140,7 +140,7 @@ def test_a_district_and_the_province_cost_the_same_queries(client, tree, years, 
             assert dashboard(client, code).status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1] == counts[2]
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(14):  # 13 + the unread-notification badge of the unit navigation
         dashboard(client, "11")
 
 
@@ -185,5 +185,25 @@ def test_pages_render_in_english_with_english_breakdown_names(client, tree, year
     data = rollup(tree["11"], YEAR, today=timezone.localdate())
     assert any(row.label_en for row in data.by_level)
     assert list(levels) == [row.label_en or row.label for row in data.by_level]
-    for name in ("unit-report", "unit-report-children"):
-        assert client.get(reverse(name, kwargs={"code": "11", "year": YEAR})).status_code == 200
+    # The interface itself is English (locale/en), the navigation's review links included.
+    assert page.get("lang") == "en"
+    text = page.text_content()
+    for english in (f"Dashboard {YEAR}", "Task completion by unit below (%)", "Completion by unit below",
+                    "Reporting rates of the units below", "Completion (%)", "Reports expected",
+                    "Annual report", "Review children's reports", "Report documents", "Comment rounds",
+                    "Notifications"):
+        assert english in text, english
+    for vietnamese in ("Tổng hợp năm", "Mức hoàn thành", "Báo cáo phải gửi", "Báo cáo năm", "Thông báo"):
+        assert vietnamese not in text, vietnamese
+    pages = {
+        "unit-report": (f"Annual report {YEAR}", "Task progress", "Approval history", "Due date"),
+        "unit-report-children": (f"{YEAR} annual reports of the units below", "First submitted", "awaiting review"),
+    }
+    for name, english_texts in pages.items():
+        response = client.get(reverse(name, kwargs={"code": "11", "year": YEAR}))
+        assert response.status_code == 200
+        text = lxml.html.fromstring(response.content).text_content()
+        for english in english_texts:
+            assert english in text, (name, english)
+        for vietnamese in ("Báo cáo năm", "Tiến độ thực hiện", "Quá trình duyệt", "Gửi lần đầu"):
+            assert vietnamese not in text, (name, vietnamese)
