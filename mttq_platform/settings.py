@@ -173,6 +173,7 @@ SPECTACULAR_SETTINGS = {
         "ReportStatusEnum": "reviews.models.ReportStatus",
         "ProgressStatusEnum": "reviews.models.ProgressStatus",
         "ApprovalActionEnum": "reviews.models.ApprovalAction",
+        "TeamRoleEnum": "inspections.models.TeamRole",
     },
 }
 
@@ -185,6 +186,8 @@ CELERY_BEAT_SCHEDULE = {
     "expire-object-grants": {"task": "orgtree.expire_object_grants", "schedule": 300.0},
     # Reminders before deadlines and when late (reviews.reminders); the steps are ReminderRule rows.
     "reviews-send-reminders": {"task": "reviews.send_reminders", "schedule": crontab(hour=7, minute=0)},
+    # Inspection teams' access windows: grants stop counting at expiry; this marks TeamAccess closed.
+    "inspections-close-access-windows": {"task": "inspections.close_access_windows", "schedule": crontab(minute=5)},
 }
 CELERY_IMPORTS = ["reviews.tasks_reminders"]  # task modules not named tasks.py
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / ".data" / "celerybeat-schedule")

@@ -290,22 +290,33 @@ def _fresh_paragraph(container):
 
 
 def _issuer_lines(document: PlanDocument) -> list[str]:
-    lines = [line.strip() for line in document.issuer_text.splitlines() if line.strip()]
+    return issuer_lines(document.unit, issuer_text=document.issuer_text,
+                        signer_on_behalf=document.signer_on_behalf, symbol=document.symbol)
+
+
+def issuer_lines(unit, *, issuer_text: str = "", signer_on_behalf: str = "", symbol: str = "") -> list[str]:
+    """The issuing body of the letterhead: the written lines, or the unit's name and, when the
+    document is signed on behalf of the standing board, "BAN THƯỜNG TRỰC"."""
+    lines = [line.strip() for line in issuer_text.splitlines() if line.strip()]
     if lines:
         return lines
     # Imported from a text without a header (the seed): the issuing unit's name, and the standing
     # board when the document is signed on its behalf.
-    lines = [document.unit.name.upper()]
-    if "THƯỜNG TRỰC" in document.signer_on_behalf.upper() or document.symbol.upper().endswith("BTT"):
+    lines = [unit.name.upper()]
+    if "THƯỜNG TRỰC" in signer_on_behalf.upper() or symbol.upper().endswith("BTT"):
         lines.append("BAN THƯỜNG TRỰC")
     return lines
 
 
 def _number_symbol(document: PlanDocument) -> str:
-    if document.number:
-        return document.number_symbol
-    # A draft has no number yet: Decree 30 leaves the space for it before the symbol.
-    return f"      /{document.symbol}" if document.symbol else "      /" + document.kind
+    return number_symbol(document.number, document.symbol, document.kind)
+
+
+def number_symbol(number: str, symbol: str, fallback: str = "") -> str:
+    """"15/KH-MTTQ-BTT"; a draft without a number keeps the space for it before the symbol (Decree 30)."""
+    if number:
+        return "/".join(part for part in (number, symbol) if part)
+    return f"      /{symbol}" if symbol else "      /" + fallback
 
 
 def place_and_date(place: str, day) -> str:

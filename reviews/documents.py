@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from io import BytesIO
 
 from django.utils.translation import gettext_lazy as _
@@ -107,6 +108,36 @@ def get_kind(code: str, year: int, directive_year: int) -> DocumentKind:
     return kind
 
 
+# -- sections other apps add to the reviews ----------------------------------------------------------
+@dataclass
+class ReviewSection:
+    """A titled table another app adds to the 3-, 5- and 10-year reviews (the inspections held in
+    the period, ...). Cells as ``cell_text`` writes them: counts as ints, rates as floats."""
+
+    title: str
+    header: list[str]
+    rows: list[list]
+    text: str = ""  # a sentence before the table (the totals, in words)
+    empty_text: str = ""  # written instead of the table when there are no rows
+
+
+ReviewSectionProvider = Callable[[OrgUnit, list[int]], "ReviewSection | None"]
+_review_sections: list[ReviewSectionProvider] = []
+
+
+def register_review_section(provider: ReviewSectionProvider) -> ReviewSectionProvider:
+    """Add ``provider(unit, years) -> ReviewSection | None`` to every review. Apps above reviews
+    register theirs in ``AppConfig.ready()``: reviews imports none of them. Registering twice is
+    harmless (ready() may run again in tests)."""
+    if provider not in _review_sections:
+        _review_sections.append(provider)
+    return provider
+
+
+def review_sections(unit: OrgUnit, years: list[int]) -> list[ReviewSection]:
+    return [section for provider in _review_sections if (section := provider(unit, years)) is not None]
+
+
 # -- the content ------------------------------------------------------------------------------------
 def combine(measures) -> Measures:
     """The sum of several years' (or units') measures; completion and rates follow from the sums."""
@@ -141,6 +172,7 @@ class ReportDocument:
     total: Measures  # over every year covered
     lines: list[UnitLine]  # the unit's own report first, then each child's subtree; they add up to ``total``
     indicators: list  # Indicator rows, catalogue order, every one the figures mention
+    sections: list[ReviewSection] = field(default_factory=list)  # added by other apps; reviews only
 
     @property
     def period_text(self) -> str:
@@ -181,6 +213,7 @@ def draft(unit: OrgUnit, year: int, kind_code: str) -> ReportDocument:
         total=combine(by_year.values()),
         lines=[UnitLine(f"{unit.name} (báo cáo của cấp mình)", unit.code, own), *children.values()],
         indicators=indicators,
+        sections=review_sections(unit, years) if kind.is_review else [],
     )
 
 
@@ -247,7 +280,7 @@ _AREA_PREFIXES = (  # how an area's name starts -> its Party committee
 )
 
 
-def _place(unit: OrgUnit) -> str:
+def place_of(unit: OrgUnit) -> str:
     """"tỉnh Điện Biên" -> "Điện Biên" (Decree 30 writes the place without its kind)."""
     area = unit.area_name.strip()
     for prefix in ("thành phố", "tỉnh", "huyện", "quận", "thị xã", "thị trấn", "phường", "xã"):
@@ -273,7 +306,7 @@ def _addressee(document: ReportDocument) -> str:
     return f"Ban Thường vụ {party_committee(document.unit)}"
 
 
-class _ReportWriter(DocxWriter):
+class ReportWriter(DocxWriter):
     def grid(self, header: list[str], rows: list[list]):
         table = self.docx.add_table(rows=1, cols=len(header))
         table.style = "Table Grid"
@@ -292,6 +325,14 @@ class _ReportWriter(DocxWriter):
 
     def placeholder(self, what: str):
         self.paragraph(placeholder(what), italic=True)
+
+    def review_section(self, section: ReviewSection):
+        if section.text:
+            self.paragraph(section.text)
+        if section.rows:
+            self.grid(section.header, section.rows)
+        elif section.empty_text:
+            self.paragraph(section.empty_text)
 
 
 def indicator_table(document: ReportDocument) -> tuple[list[str], list[list]]:
@@ -323,9 +364,9 @@ def year_table(document: ReportDocument) -> tuple[list[str], list[list]]:
 def export_docx(document: ReportDocument) -> bytes:
     docx = Document()
     set_up_page(docx)
-    w = _ReportWriter(docx)
+    w = ReportWriter(docx)
     unit = document.unit
-    w.letterhead([unit.name.upper(), "BAN THƯỜNG TRỰC"], "      /BC-MTTQ-BTT", place_and_date(_place(unit), None))
+    w.letterhead([unit.name.upper(), "BAN THƯỜNG TRỰC"], "      /BC-MTTQ-BTT", place_and_date(place_of(unit), None))
     w.paragraph("BÁO CÁO", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, space_after=Pt(0)).paragraph_format.space_before = Pt(12)
     w.paragraph(document.subject, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
     w.paragraph(f"Kính gửi: {_addressee(document)}", align=WD_ALIGN_PARAGRAPH.CENTER)
@@ -353,6 +394,9 @@ def export_docx(document: ReportDocument) -> bytes:
         w.grid(*year_table(document))
     w.heading(f"{5 if document.kind.is_review else 4}. Kết quả theo đơn vị")
     w.grid(*unit_table(document))
+    for heading_number, section in enumerate(document.sections, start=6):
+        w.heading(f"{heading_number}. {section.title}")
+        w.review_section(section)
     section = 3 if document.kind.is_review else 2
     numerals = ("I", "II", "III", "IV", "V", "VI")
     w.heading(f"{numerals[section - 1]}. ĐÁNH GIÁ CHUNG")
@@ -405,17 +449,26 @@ def export_xlsx(document: ReportDocument) -> bytes:
     tables = [("Chỉ tiêu", indicator_table(document)), ("Theo đơn vị", unit_table(document))]
     if document.kind.is_review:
         tables.insert(1, ("Theo năm", year_table(document)))
+    tables += [(section.title, (section.header, section.rows)) for section in document.sections]
     for title, (header, rows) in tables:
-        sheet = workbook.create_sheet(_SHEET_NAME.sub(" ", title)[:31])
-        sheet.append(header)
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for row in rows:
-            sheet.append(row)
-        sheet.column_dimensions["B"].width = 60
+        add_table_sheet(workbook, title, header, rows)
     buffer = BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def add_table_sheet(workbook, title: str, header: list[str], rows: list[list]):
+    """A sheet holding one table: the header in bold, the cells as they are (numbers stay numbers)."""
+    from openpyxl.styles import Font
+
+    sheet = workbook.create_sheet(_SHEET_NAME.sub(" ", title)[:31])
+    sheet.append(header)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append(row)
+    sheet.column_dimensions["B"].width = 60
+    return sheet
 
 
 def export(document: ReportDocument, fmt: str) -> bytes:

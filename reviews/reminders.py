@@ -59,6 +59,9 @@ class Reminder:
     text_en: str
     url: str
     recipients: list = field(default_factory=list)  # users, filled once the item is claimed
+    # Others told besides the unit's users, each with the unit and page they read it at:
+    # [(user, unit, url)] (the team leader of an inspection, under the inspecting unit).
+    also_tell: list = field(default_factory=list)
 
 
 def _fmt(day: date) -> str:
@@ -95,7 +98,8 @@ FAMILIES = {
 
 
 def catch_up_days(rule: ReminderRule, rules) -> int:
-    later = [r.offset_days for r in rules if FAMILIES[r.kind] == FAMILIES[rule.kind] and r.offset_days > rule.offset_days]
+    family = FAMILIES.get(rule.kind, rule.kind)
+    later = [r.offset_days for r in rules if FAMILIES.get(r.kind, r.kind) == family and r.offset_days > rule.offset_days]
     return min([CATCH_UP_DAYS, *[offset - rule.offset_days - 1 for offset in later]])
 
 
@@ -165,6 +169,9 @@ def task_reminders(rule: ReminderRule, today: date, window: tuple[date, date]) -
     return reminders
 
 
+# Public names for the sources other apps register (below).
+fmt_day, days_text = _fmt, _days
+
 COLLECTORS = {
     ReminderKind.REPORT_DUE: report_reminders,
     ReminderKind.REPORT_LATE: report_reminders,
@@ -173,6 +180,14 @@ COLLECTORS = {
     ReminderKind.TASK_DUE: task_reminders,
     ReminderKind.TASK_OVERDUE: task_reminders,
 }
+
+
+def register_source(kind: str, collect, family: str) -> None:
+    """Let an app above reviews (inspections) add what is pending for a kind of step, without
+    reviews importing it: ``collect(rule, today, window) -> [Reminder]``; ``family`` groups the
+    steps counted from the same deadline. Called from the app's ``ready()``."""
+    COLLECTORS[kind] = collect
+    FAMILIES[kind] = family
 
 
 # -- claiming and sending ----------------------------------------------------------------------------
@@ -205,14 +220,16 @@ def acting_users(unit_ids) -> dict[int, list]:
     return users
 
 
-def _email(reminder: Reminder, user) -> EmailMessage:
+def _email(reminder: Reminder, user, url: str = "") -> EmailMessage:
     site = getattr(settings, "SITE_URL", "").rstrip("/")
-    body = f"{reminder.text}\n\n{reminder.text_en}\n\n{site}{reminder.url}\n"
+    body = f"{reminder.text}\n\n{reminder.text_en}\n\n{site}{url or reminder.url}\n"
     return EmailMessage(SUBJECT_PREFIX + reminder.text[:120], body, to=[user.email])
 
 
 def send_rule(rule: ReminderRule, today: date, catch_up: int = CATCH_UP_DAYS) -> int:
     """Send one step's reminders; returns how many items were reminded by this run."""
+    if rule.kind not in COLLECTORS:  # a kind whose app registered no source (not installed)
+        return 0
     reminders = {r.target: r for r in COLLECTORS[rule.kind](rule, today, due_window(rule, today, catch_up))}
     with transaction.atomic():
         claimed = [reminders[t] for t in sorted(claim(rule, list(reminders)))]
@@ -222,8 +239,12 @@ def send_rule(rule: ReminderRule, today: date, catch_up: int = CATCH_UP_DAYS) ->
             reminder.recipients = users.get(reminder.unit.pk, [])
             notifications += [Notification(user=user, unit=reminder.unit, text=reminder.text, url=reminder.url)
                               for user in reminder.recipients]
+            notifications += [Notification(user=user, unit=unit, text=reminder.text, url=url)
+                              for user, unit, url in reminder.also_tell if user not in reminder.recipients]
         Notification.objects.bulk_create(notifications)
     messages = [_email(r, user) for r in claimed for user in r.recipients if user.email]
+    messages += [_email(r, user, url) for r in claimed for user, _unit, url in r.also_tell
+                 if user.email and user not in r.recipients]
     if messages:
         try:
             get_connection().send_messages(messages)

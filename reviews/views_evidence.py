@@ -22,12 +22,19 @@ class EvidenceDownloadView(UnitViewMixin, View):
         )
         if evidence is None:
             raise Http404(str(uuid))
-        try:
-            handle = evidence.file.open("rb")
-        except FileNotFoundError:
-            raise Http404(str(uuid)) from None
-        response = FileResponse(handle, as_attachment=True, filename=evidence.original_name or evidence.file.name,
-                                content_type=evidence.content_type)
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return private_file_response(evidence)
+
+
+def private_file_response(evidence) -> FileResponse:
+    """Stream a privately stored evidence-like row (``file``, ``original_name``, ``content_type``)
+    as a download; a file missing from the storage is a 404. The caller has already decided, through
+    the one restriction, that the user may read it."""
+    try:
+        handle = evidence.file.open("rb")
+    except FileNotFoundError:
+        raise Http404(str(getattr(evidence, "uuid", ""))) from None
+    response = FileResponse(handle, as_attachment=True, filename=evidence.original_name or evidence.file.name,
+                            content_type=evidence.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -7,7 +7,19 @@ from django.utils.translation import gettext_lazy as _
 from inspections.models.checklists import ChecklistPartQuerySet
 from inspections.models.inspections import InspectionQuerySet
 from mttq_platform.audit import AuditedModel
+from mttq_platform.permissions import READ, load_scope
 from reviews.models.reports import select_private_storage
+
+
+class RecommendationQuerySet(ChecklistPartQuerySet):
+    """Also readable by the readers of the responsible unit (a unit below the inspected one that
+    must carry a recommendation out)."""
+
+    def access_q(self, user, action: str, with_extra: bool = True):
+        condition = super().access_q(user, action, with_extra=with_extra)
+        if action == READ:
+            condition |= load_scope(user).q("responsible_unit__", READ, with_ancestors=False)
+        return condition
 
 
 class RecommendationStatus(models.TextChoices):
@@ -28,7 +40,7 @@ class Recommendation(AuditedModel):
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
 
-    objects = ChecklistPartQuerySet.as_manager()
+    objects = RecommendationQuerySet.as_manager()
 
     class Meta:
         ordering = ["inspection", "number", "id"]

@@ -2,4 +2,8 @@
 from django.urls import include, path  # noqa: F401
 
 urlpatterns = [
+    path("", include("inspections.urls.plans")),
+    path("", include("inspections.urls.summary")),
+    path("", include("inspections.urls.conclusions")),
+    path("", include("inspections.urls.checklists")),
 ]

@@ -15,8 +15,11 @@ from __future__ import annotations
 import hashlib
 import zipfile
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
+from django.utils.text import get_valid_filename
 
 from reviews.services.errors import ReviewError
 
@@ -138,3 +141,12 @@ def check_evidence_file(upload) -> EvidenceFile:
     upload.seek(0)
     content_type, extension = KINDS[kind]
     return EvidenceFile(kind, content_type, extension, size, digest.hexdigest())
+
+
+def stored_name(original: str, extension: str) -> str:
+    """The stored name: the original stem, made safe, with the extension of what the file IS."""
+    try:
+        stem = get_valid_filename(Path(original or "").stem)[:80]
+    except SuspiciousFileOperation:  # nothing usable left of the name ("..", "/")
+        stem = ""
+    return f"{stem or 'minh-chung'}.{extension}"

@@ -11,17 +11,14 @@ statuses store none, so ``TaskProgress.points`` and the stored percent never dis
 from __future__ import annotations
 
 from contextlib import contextmanager
-from pathlib import Path
 
-from django.core.exceptions import SuspiciousFileOperation
 from django.db import transaction
-from django.utils.text import get_valid_filename
 
 from mttq_platform.audit import acting_as, current_actor
 from reviews.models import Evidence, Indicator, IndicatorValue, ProgressStatus, ReportStatus, TaskProgress, UnitReport
 from reviews.models.reports import private_storage
 from reviews.services.errors import ReviewError
-from reviews.services.evidence import check_evidence_file
+from reviews.services.evidence import check_evidence_file, stored_name
 from reviews.signals import report_data_changed
 
 EDITABLE_STATUSES = (ReportStatus.DRAFT, ReportStatus.RETURNED)
@@ -176,15 +173,6 @@ def set_indicators(report: UnitReport, values: dict, *, user) -> list[IndicatorV
     return written
 
 
-def _stored_name(original: str, extension: str) -> str:
-    """The stored name: the original stem, made safe, with the extension of what the file IS."""
-    try:
-        stem = get_valid_filename(Path(original or "").stem)[:80]
-    except SuspiciousFileOperation:  # nothing usable left of the name ("..", "/")
-        stem = ""
-    return f"{stem or 'minh-chung'}.{extension}"
-
-
 def attach_evidence(progress: TaskProgress, uploaded_file, *, user, description: str = "") -> Evidence:
     """Store ``uploaded_file`` as evidence of ``progress`` in private storage, after checking its
     type by content and its size (see reviews.services.evidence)."""
@@ -198,7 +186,7 @@ def attach_evidence(progress: TaskProgress, uploaded_file, *, user, description:
             size=checked.size, sha256=checked.sha256, description=(description or "").strip()[:255],
             uploaded_by=user if getattr(user, "pk", None) else None,
         )
-        evidence.file.save(_stored_name(uploaded_file.name, checked.extension), uploaded_file, save=False)
+        evidence.file.save(stored_name(uploaded_file.name, checked.extension), uploaded_file, save=False)
         stored = evidence.file.name
         try:
             evidence.save()
