@@ -20,6 +20,7 @@ from mttq_platform.api import urls as api_urls
 from orgtree import urls as unit_urls
 from orgtree.models import OrgUnit
 from orgtree.reference_data import ROLES
+from inspections.api import urls as inspection_api_urls
 from reviews.api import urls as review_api_urls
 from tests.api.fixtures import module_tree, tree  # noqa: F401  (one tree per module)
 from tests.api.helpers import assert_json_error
@@ -227,11 +228,12 @@ def test_matrix_covers_every_relation_page_and_unit_endpoint():
     """A new page under /u/<code>/ or a new API route fails here until it joins the table."""
     relations = {relation for subject in SUBJECTS for relation in subject.targets}
     assert relations == {"own", "ancestor", "descendant", "sibling", "unrelated"}
-    in_matrix = {endpoint.url_name for endpoint in ENDPOINTS + DOCUMENT_ENDPOINTS + REVIEW_ENDPOINTS}
+    in_matrix = {endpoint.url_name for endpoint in ENDPOINTS + DOCUMENT_ENDPOINTS + REVIEW_ENDPOINTS + INSPECTION_ENDPOINTS}
     assert {pattern.name for pattern in unit_urls.urlpatterns} <= in_matrix
     api_routes = {f"api:{pattern.name}" for pattern in api_urls.router.urls} | {"api:me"}
-    api_routes |= {f"api:{pattern.name}" for pattern in review_api_urls.router.urls}
-    api_routes |= {f"api:{pattern.name}" for pattern in review_api_urls.urlpatterns if getattr(pattern, "name", None)}
+    for app_api_urls in (review_api_urls, inspection_api_urls):
+        api_routes |= {f"api:{pattern.name}" for pattern in app_api_urls.router.urls}
+        api_routes |= {f"api:{pattern.name}" for pattern in app_api_urls.urlpatterns if getattr(pattern, "name", None)}
     assert api_routes - NOT_UNIT_SCOPED - TESTED_IN_OWN_MODULE <= in_matrix
     assert api_routes >= NOT_UNIT_SCOPED
 
@@ -440,19 +442,86 @@ TESTED_IN_OWN_MODULE |= {
     "api:commentround-add-comment", "api:commentround-meeting", "api:commentround-close", "api:comment-decide",
 }
 
+# -- inspections: every unit inspects itself (plan, team, inspection, checklist item with evidence,
+# recommendation with an answer file). With no team of users in the matrix, everything is the
+# unit's own: readable in its subtree only. Team access, the inspected side and internal notes have
+# their own tests in tests/inspections/.
+
+@pytest.fixture(scope="module")
+def inspection_objects(review_objects, django_db_blocker):
+    """Adds "iplan", "team", "inspection", "item", "item_evidence", "recommendation", "answer"."""
+    from datetime import date
+
+    from django.core.files.base import ContentFile
+
+    from inspections.models import (
+        ChecklistEvidence, ChecklistItem, Inspection, InspectionPlan, Recommendation, RecommendationAnswer, Team,
+    )
+
+    with django_db_blocker.unblock():
+        for unit in OrgUnit.objects.all():
+            objs = review_objects[unit.code]
+            objs["iplan"] = plan = InspectionPlan.objects.create(
+                unit=unit, title=f"Kế hoạch kiểm tra của {unit.code}", year=YEAR, status="issued",
+                start_date=date(YEAR, 10, 1), end_date=date(YEAR, 10, 31),
+            )
+            objs["team"] = team = Team.objects.create(plan=plan, name="Đoàn kiểm tra số 1")
+            objs["inspection"] = inspection = Inspection.objects.create(
+                plan=plan, unit=unit, team=team, window_start=date(YEAR, 10, 1), window_end=date(YEAR, 10, 31),
+            )
+            objs["item"] = item = ChecklistItem.objects.create(inspection=inspection, source="template", text="Đã ban hành kế hoạch")
+            evidence = ChecklistEvidence(item=item, original_name="bien-ban.pdf", content_type="application/pdf", size=9, sha256="0" * 64)
+            evidence.file.save("bien-ban.pdf", ContentFile(b"%PDF-1.4\n"), save=False)
+            evidence.save()
+            objs["item_evidence"] = evidence
+            objs["recommendation"] = recommendation = Recommendation.objects.create(
+                inspection=inspection, text="Bổ sung hồ sơ giám sát.", responsible="Ban Thường trực", deadline=date(YEAR, 12, 31),
+            )
+            answer = RecommendationAnswer(recommendation=recommendation, text="Đã bổ sung.", original_name="tra-loi.pdf",
+                                          content_type="application/pdf", size=9)
+            answer.file.save("tra-loi.pdf", ContentFile(b"%PDF-1.4\n"), save=False)
+            answer.save()
+            objs["answer"] = answer
+    return review_objects
+
+
+INSPECTION_ENDPOINTS = [
+    ObjectEndpoint("api:inspection-plan-detail", "draft", "object", _the("iplan")),
+    ObjectEndpoint("api:inspection-plan-list", "draft", "filter", _the("iplan"), lambda code, objs: {"unit__code": code}),
+    ObjectEndpoint("api:inspection-team-detail", "draft", "object", _the("team")),
+    ObjectEndpoint("api:inspection-team-list", "draft", "filter", _the("team"), lambda code, objs: {"plan__uuid": objs["iplan"].uuid}),
+    ObjectEndpoint("api:inspection-detail", "draft", "object", _the("inspection")),
+    ObjectEndpoint("api:inspection-list", "draft", "filter", _the("inspection"), lambda code, objs: {"unit__code": code}),
+    ObjectEndpoint("api:inspection-conclusion-detail", "draft", "object", _the("inspection")),
+    ObjectEndpoint("api:inspection-conclusion-list", "draft", "filter", _the("inspection"), lambda code, objs: {"unit__code": code}),
+    ObjectEndpoint("api:recommendation-detail", "draft", "object", _the("recommendation"), key=_pk, answer_key="id"),
+    ObjectEndpoint("api:recommendation-list", "draft", "filter", _the("recommendation"),
+                   lambda code, objs: {"inspection__uuid": objs["inspection"].uuid}, key=_pk, answer_key="id"),
+    ObjectEndpoint("api:checklist-item-detail", "draft", "object", _the("item"), key=_pk, answer_key="id"),
+    ObjectEndpoint("api:checklist-item-list", "draft", "filter", _the("item"),
+                   lambda code, objs: {"inspection": objs["inspection"].uuid}, key=_pk, answer_key="id"),
+    _query_endpoint("api:inspection-summary", lambda code, objs: {"unit": code, "year": YEAR}),
+]
+# Writes and actions, with their permissions in tests/inspections/test_*_api.py.
+TESTED_IN_OWN_MODULE |= {
+    "api:inspection-plan-issue", "api:inspection-plan-cancel", "api:inspection-cancel", "api:inspection-team",
+    "api:inspection-window", "api:inspection-conclusion-conclude", "api:recommendation-answers",
+    "api:recommendation-close", "api:recommendation-reopen", "api:checklist-item-generate", "api:checklist-item-evidence",
+}
+
 DOCUMENT_CASES = [
     pytest.param(endpoint, subject, relation, id=f"{endpoint.label}|{subject.label}|{relation}")
-    for endpoint in DOCUMENT_ENDPOINTS + REVIEW_ENDPOINTS
+    for endpoint in DOCUMENT_ENDPOINTS + REVIEW_ENDPOINTS + INSPECTION_ENDPOINTS
     for subject in SUBJECTS
     for relation in subject.targets
 ]
 
 
 @pytest.mark.parametrize("endpoint, subject, relation", DOCUMENT_CASES)
-def test_document_isolation(tree, review_objects, endpoint: ObjectEndpoint, subject: Subject, relation: str):
+def test_document_isolation(tree, inspection_objects, endpoint: ObjectEndpoint, subject: Subject, relation: str):
     ctx = context_for(subject, relation)
     target = ctx.target
-    objs = review_objects[target.code]
+    objs = inspection_objects[target.code]
     allowed = DOCUMENT_RULES[endpoint.rule](ctx, target)
     response = client_for(tree, subject).get(endpoint.url(target.code, objs))
     expected_key = str(endpoint.key(endpoint.pick(objs)))
@@ -568,23 +637,51 @@ REVIEW_PAGES_TESTED_IN_OWN_MODULE = {
     "notifications-read-all", "notification-read",
 }
 
+# Inspection pages (/u/<acting unit>/inspections/...): the acting unit's own inspections.
+INSPECTION_PAGES = [
+    PlanPage("inspection-plan-list", "act"),
+    PlanPage("inspection-plan-detail", "act", lambda objs: {"uuid": objs["iplan"].uuid}),
+    PlanPage("inspection-plan-docx", "act", lambda objs: {"uuid": objs["iplan"].uuid}),
+    PlanPage("inspection-team-docx", "act", lambda objs: {"uuid": objs["iplan"].uuid, "team": objs["team"].uuid}),
+    PlanPage("inspection-summary", "act", lambda objs: {"period": str(YEAR)}),
+    PlanPage("inspection-summary-download", "act", lambda objs: {"period": str(YEAR), "fmt": "xlsx"}),
+    PlanPage("inspection-summary-download", "act", lambda objs: {"period": str(YEAR), "fmt": "docx"}),
+    PlanPage("inspection-conclusion", "act", lambda objs: {"uuid": objs["inspection"].uuid}),
+    PlanPage("inspection-conclusion-docx", "act", lambda objs: {"uuid": objs["inspection"].uuid}),
+    PlanPage("inspection-checklist", "act", lambda objs: {"uuid": objs["inspection"].uuid}),
+    PlanPage("inspection-checklist-evidence-download", "act",
+             lambda objs: {"uuid": objs["inspection"].uuid, "evidence": objs["item_evidence"].uuid}),
+    PlanPage("recommendation-list", "act"),
+    PlanPage("recommendation-overdue-block", "act"),
+    PlanPage("recommendation-detail", "act", lambda objs: {"pk": objs["recommendation"].pk}),
+    PlanPage("recommendation-answer-file", "act", lambda objs: {"pk": objs["answer"].pk}),
+]
+# Forms and POST-only pages, with their permission tests in tests/inspections/test_*_pages.py.
+INSPECTION_PAGES_TESTED_IN_OWN_MODULE = {
+    "inspection-plan-new", "inspection-plan-edit", "inspection-plan-issue", "inspection-plan-cancel",
+    "inspection-plan-add-inspection", "inspection-window", "inspection-assign-team", "inspection-cancel",
+    "inspection-team-new", "inspection-team-add-member", "inspection-team-remove-member", "inspection-findings",
+    "inspection-conclude", "recommendation-answer", "recommendation-close", "recommendation-reopen",
+    "inspection-checklist-generate", "inspection-checklist-item", "inspection-checklist-evidence",
+}
+
 PLAN_PAGE_CASES = [
     pytest.param(page, subject, relation, id=f"{page.label}|{subject.label}|{relation}")
-    for page in PLAN_PAGES + REVIEW_PAGES
+    for page in PLAN_PAGES + REVIEW_PAGES + INSPECTION_PAGES
     for subject in SUBJECTS
     for relation in subject.targets
 ]
 
 
 @pytest.mark.parametrize("page, subject, relation", PLAN_PAGE_CASES)
-def test_plan_page_isolation(tree, review_objects, page: PlanPage, subject: Subject, relation: str):
+def test_plan_page_isolation(tree, inspection_objects, page: PlanPage, subject: Subject, relation: str):
     ctx = context_for(subject, relation)
     target = ctx.target
     acting = ctx.units[ctx.own_code] if page.from_own else target
     allowed = PAGE_RULES[page.rule](ctx, acting)
     if page.from_own:
         allowed = allowed and DOCUMENT_RULES[page.from_own](ctx, target)
-    url = reverse(page.url_name, kwargs={"code": acting.code, **page.kwargs(review_objects[target.code])})
+    url = reverse(page.url_name, kwargs={"code": acting.code, **page.kwargs(inspection_objects[target.code])})
     response = client_for(tree, subject).get(url)
 
     if allowed:
@@ -618,3 +715,10 @@ def test_every_review_page_is_in_the_matrix():
 
     in_matrix = {page.url_name for page in REVIEW_PAGES}
     assert set(_names(review_urls.urlpatterns)) <= in_matrix | REVIEW_PAGES_TESTED_IN_OWN_MODULE
+
+
+def test_every_inspection_page_is_in_the_matrix():
+    from inspections import urls as inspection_urls
+
+    in_matrix = {page.url_name for page in INSPECTION_PAGES}
+    assert set(_names(inspection_urls.urlpatterns)) <= in_matrix | INSPECTION_PAGES_TESTED_IN_OWN_MODULE
