@@ -55,7 +55,7 @@ class AccessScope:
         with connection.cursor() as cursor:
             # Expiry against the clock, not SQL now() (the start of the transaction).
             now = timezone.now()
-            cursor.execute(_SCOPE_SQL.format(**_tables()), [user.pk, user.pk, now, user.pk, now])
+            cursor.execute(_SCOPE_SQL.format(**_tables()), [user.pk, user.pk, now, now, user.pk, now, now])
             for source, unit_id, tree_id, lft, rght, actions in cursor.fetchall():
                 unit = UnitRange(unit_id, tree_id, lft, rght)
                 if source == "m":
@@ -148,16 +148,20 @@ UNION ALL
 SELECT 'g', s.id, s.tree_id, s.lft, s.rght, ARRAY[split_part(p.codename, '_', 1)]::varchar[]
   FROM {user_grant} g JOIN auth_permission p ON p.id = g.permission_id JOIN {unit} s ON s.id = g.content_object_id
  WHERE g.user_id = %s AND p.codename LIKE '%%\\_orgunit' AND (g.expires_at IS NULL OR g.expires_at > %s)
+   AND (g.starts_at IS NULL OR g.starts_at <= %s)
 UNION ALL
 SELECT 'g', s.id, s.tree_id, s.lft, s.rght, ARRAY[split_part(p.codename, '_', 1)]::varchar[]
   FROM {group_grant} g JOIN auth_user_groups ug ON ug.group_id = g.group_id
   JOIN auth_permission p ON p.id = g.permission_id JOIN {unit} s ON s.id = g.content_object_id
  WHERE ug.user_id = %s AND p.codename LIKE '%%\\_orgunit' AND (g.expires_at IS NULL OR g.expires_at > %s)
+   AND (g.starts_at IS NULL OR g.starts_at <= %s)
 """
 
 
-def _not_expired():
-    return Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
+def _in_window():
+    """A grant in its window: started (or no start) and not expired (or no expiry)."""
+    now = timezone.now()
+    return (Q(expires_at__isnull=True) | Q(expires_at__gt=now)) & (Q(starts_at__isnull=True) | Q(starts_at__lte=now))
 
 
 class RestrictedQuerySet(models.QuerySet):
@@ -207,7 +211,7 @@ class RestrictedQuerySet(models.QuerySet):
         grant = apps.get_model(self.object_grant_model)
         return Exists(
             grant.objects.filter(
-                _not_expired(),
+                _in_window(),
                 user=user,
                 permission__codename=f"{action}_{self.model._meta.model_name}",
                 content_object=OuterRef("pk"),

@@ -30,7 +30,12 @@ REASON_LEFT_TEAM = "Không còn trong đoàn kiểm tra / no longer on the team"
 
 def window_expiry(window_end) -> datetime:
     """The end of ``window_end`` in the platform's time zone: midnight starting the next day."""
-    return datetime.combine(window_end + timedelta(days=1), time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))
+    return window_start(window_end + timedelta(days=1))
+
+
+def window_start(day) -> datetime:
+    """The first moment of ``day`` in the platform's time zone."""
+    return datetime.combine(day, time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))
 
 
 def _view_permission() -> Permission:
@@ -58,6 +63,7 @@ def open_access(inspection: Inspection) -> list[TeamAccess]:
     Audit rows name whoever the caller acts as (``audited_as`` / ``acting_as``)."""
     if not needs_access(inspection):
         return []
+    starts_at = window_start(inspection.window_start)
     expires_at = window_expiry(inspection.window_end)
     reason = grant_reason(inspection)
     permission = _view_permission()
@@ -73,14 +79,14 @@ def open_access(inspection: Inspection) -> list[TeamAccess]:
         if grant is None:
             grant, created = OrgUnitUserObjectPermission.objects.get_or_create(
                 user_id=user_id, permission=permission, content_object_id=inspection.unit_id,
-                defaults={"expires_at": expires_at, "reason": reason},
+                defaults={"starts_at": starts_at, "expires_at": expires_at, "reason": reason},
             )
             if not created and TeamAccess.objects.filter(grant=grant).exclude(pk=access.pk).exists():
                 continue  # opened by another inspection of the unit: that one keeps and revokes it
             if not created and grant.expires_at is None:
                 continue  # a standing grant already opens the unit: not ours to revoke
-        if grant is not None and (grant.expires_at != expires_at or grant.reason != reason):
-            grant.expires_at, grant.reason = expires_at, reason
+        if grant is not None and (grant.starts_at, grant.expires_at, grant.reason) != (starts_at, expires_at, reason):
+            grant.starts_at, grant.expires_at, grant.reason = starts_at, expires_at, reason
             grant.save()
         access.grant = grant
         access.expires_at = expires_at

@@ -2,8 +2,9 @@
 
 These are guardian's direct-foreign-key permission models (a real FK to OrgUnit, so the
 restriction joins them by range in SQL). A grant on a unit covers the unit and its subtree, as a
-Wagtail page permission covers the pages below; ``expires_at`` makes it temporary (an inspection
-team's window): expired grants stop counting at once and a Celery beat job deletes them.
+Wagtail page permission covers the pages below; ``starts_at`` and ``expires_at`` make it temporary
+(an inspection team's window): a grant counts only between them, whatever the clock of the
+request, and a Celery beat job deletes the expired ones.
 """
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -13,9 +14,10 @@ from mttq_platform.audit import AuditedModel
 
 
 class _AuditedGrant(AuditedModel):
-    """What both grant tables add to guardian's: an expiry and a reason. Every grant and
+    """What both grant tables add to guardian's: a window and a reason. Every grant and
     revocation is audited, under the unit it opens."""
 
+    starts_at = models.DateTimeField(_("hiệu lực từ"), null=True, blank=True)
     expires_at = models.DateTimeField(_("hết hạn lúc"), null=True, blank=True)
     reason = models.CharField(_("lý do"), max_length=255, blank=True)
 

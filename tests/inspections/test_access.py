@@ -149,12 +149,26 @@ def test_a_member_organization_member_reads_the_commune_in_the_window_and_nothin
     assert client.get(reverse("plan-detail", kwargs={"code": "03127", "uuid": setup.plans["03127"].uuid})).status_code == 200
     for code in ("03124", "094", "095", "01", "00001"):  # siblings and units above stay closed
         assert report_status(client, code) == 404, code
+    # 03151's window (16-20 October) has not begun: only Him Lam is open besides the liaison's own.
     assert set(OrgUnit.objects.restrict(tree.user("db.hnd.liaison"), with_extra=False).values_list("code", flat=True)) == {
-        "11-HND", "03127", "03151"}
+        "11-HND", "03127"}
     clock.set(LAST_MINUTE)
     assert evidence_status(client, "03127", evidence) == 200
     clock.set(DAY_AFTER)  # the grant stops counting at expiry, before any job runs
     assert evidence_status(client, "03127", evidence) == 404
+
+
+@pytest.mark.django_db
+def test_access_opens_on_the_first_day_of_the_window_not_at_issue(tree, client, clock):
+    setup = make_inspection_setup(tree)
+    evidence = himlam_evidence(tree, setup)
+    clock.set(datetime(2025, 10, 10, 23, 59, tzinfo=LOCAL))  # issued the evening before 03127's window
+    issue_for_communes(tree, setup)
+    login(client, "db.hnd.liaison")
+    assert evidence_status(client, "03127", evidence) == 404
+    assert report_status(client, "03127") == 404
+    clock.set(datetime(2025, 10, 11, 0, 0, tzinfo=LOCAL))
+    assert evidence_status(client, "03127", evidence) == 200
 
 
 @pytest.mark.django_db
@@ -200,6 +214,7 @@ def test_cancelling_revokes_at_once_and_is_audited(tree, client, clock):
     deletions = grant_audits("delete")
     service.cancel_inspection(setup.inspections["03127"], user=tree.user("db.chair"), reason="Đơn vị sáp nhập")
     assert evidence_status(client, "03127", evidence) == 404
+    clock.set(datetime(2025, 10, 16, 9, 0, tzinfo=LOCAL))  # in 03151's window
     assert report_status(client, "03151") == 200  # the other inspection keeps its access
     assert grant_audits("delete") - deletions == 2
     accesses = TeamAccess.objects.filter(inspection=setup.inspections["03127"])
