@@ -133,6 +133,22 @@ STORAGES = {
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / ".data" / "media"))
 # Evidence files and other documents served only through a permission check: never under a
 # folder the web server publishes.
+# Mail (reminders). With EMAIL_HOST set, SMTP; without it, each message is written to a file
+# under .data/mail, so that a machine with no mail server loses nothing and an admin can read them.
+if os.environ.get("EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = os.environ["EMAIL_HOST"]
+    EMAIL_PORT = int(os.environ.get("EMAIL_PORT", 25))
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS", "false").lower() == "true"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = embedded.DATA_DIR / "mail"
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "mttq-platform@localhost")
+
+# The address people reach the platform at, for links in e-mails (reminders): "https://mttq.example.vn".
+SITE_URL = os.environ.get("SITE_URL", "")
 PRIVATE_MEDIA_ROOT = Path(os.environ.get("PRIVATE_MEDIA_ROOT", BASE_DIR / ".data" / "private"))
 # Evidence of progress reports: largest file accepted, and the kinds accepted (recognised by
 # content, see reviews/services/evidence.py). Zip-based kinds may expand to at most 10x the limit.

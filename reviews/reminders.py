@@ -221,7 +221,7 @@ def acting_users(unit_ids) -> dict[int, list]:
 
 
 def _email(reminder: Reminder, user, url: str = "") -> EmailMessage:
-    site = getattr(settings, "SITE_URL", "").rstrip("/")
+    site = settings.SITE_URL.rstrip("/")
     body = f"{reminder.text}\n\n{reminder.text_en}\n\n{site}{url or reminder.url}\n"
     return EmailMessage(SUBJECT_PREFIX + reminder.text[:120], body, to=[user.email])
 
