@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "plans",
     "reviews",
     "inspections",
+    "sync",
 ]
 
 MIDDLEWARE = [
@@ -146,6 +147,9 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = embedded.DATA_DIR / "mail"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "mttq-platform@localhost")
+
+# This installation's id in federation (global ids are "<installation>:<uuid>"); set per server.
+INSTALLATION_ID = os.environ.get("INSTALLATION_ID", "local")
 
 # The address people reach the platform at, for links in e-mails (reminders): "https://mttq.example.vn".
 SITE_URL = os.environ.get("SITE_URL", "")

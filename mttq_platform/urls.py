@@ -16,6 +16,7 @@ urlpatterns = [
     path("u/<str:code>/plans/", include("plans.urls")),
     path("u/<str:code>/reviews/", include("reviews.urls")),
     path("u/<str:code>/inspections/", include("inspections.urls")),
+    path("sync/", include("sync.urls")),
     path("u/<str:code>/", include("orgtree.urls")),
 ]
 

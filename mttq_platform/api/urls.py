@@ -24,4 +24,5 @@ urlpatterns = [
     path("", include(router.urls)),
     path("", include("reviews.api.urls")),
     path("", include("inspections.api.urls")),
+    path("", include("sync.api.urls")),
 ]
