@@ -65,3 +65,32 @@ def screenshot(page):
         return path
 
     return take
+
+
+# -- a phone (issue 5: inspectors fill the checklist on site) ---------------------------------------
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+
+
+@pytest.fixture
+def phone(browser, live_server):
+    """``phone()`` opens a fresh page (own cookies) on a phone-sized Vietnamese browser; call it
+    again for a second person's phone. All are closed after the test."""
+    contexts = []
+
+    def open_page():
+        context = browser.new_context(base_url=live_server.url, locale="vi-VN", **PHONE)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def phone_screenshot(page, name: str, *, full_page: bool = True) -> Path:
+    """Saves ``page`` as test-artifacts/e2e/name.png: the whole page, or what the screen shows."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    return path
