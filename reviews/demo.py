@@ -5,37 +5,42 @@ demo (``load_demo_reviews``) use:
 
 1. every Front committee and member organization under ``root`` gets a plan derived from ``root``'s
    issued plan, by the real derivation (``run_subtree_job``, what ``plans.derive_subtree`` runs),
-   and the drafts are issued (``plans.services.guidance.issue``);
+   and the drafts are issued, all in one audited update (``update_audited``; no ``PlanVersion``
+   snapshot per plan, which ``plans.services.guidance.amending`` makes when a plan is first
+   amended);
 2. the year's reports are opened (``reviews.services.reports.open_reports``);
 3. the reports opened by this call are filled at random (``seed`` makes it repeatable): statuses
    and percents of the task-periods (mostly done when past due), indicators, and approval states —
    most submitted on time, some late, some never; some returned, a few waived; accepted bottom-up
    only where every child's report is accepted or waived, as the approval rule demands.
 
-Filling writes in bulk (a few statements whatever the size: no audit rows for generated progress),
-then sends ``report_data_changed`` once for all reports, so the roll-up cells end consistent.
+Filling writes in bulk (``COPY``, a few statements whatever the size: no audit rows for generated
+progress, indicators and approval states), then sends ``report_data_changed`` once for all
+reports, so the roll-up cells end consistent. A national year (~65,000 reports, ~620,000
+task-periods) takes minutes after the derivation, most of them in ``open_reports`` (README, bench).
 A second call for the same year finds the reports opened and changes nothing.
 """
 from __future__ import annotations
 
+import io
+import json
 import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from datetime import timezone as dt_timezone
 
 from django.db import connection, transaction
 from django.utils import timezone
 
-from mttq_platform.audit import acting_as
+from mttq_platform.audit import acting_as, update_audited
 from orgtree.models import OrgUnit
 from plans.models import DerivationJob, DocumentKind, DocumentStatus, PlanDocument
 from plans.models.base import PUBLISHED_STATUSES
 from plans.services.derivation import DERIVED_UNIT_CATEGORIES, run_subtree_job
-from plans.services.guidance import issue
 from reviews.models import (
-    ApprovalAction, ApprovalEvent, Indicator, IndicatorValue, ProgressStatus, ReportStatus, ReportVersion, TaskProgress,
-    UnitReport,
+    ApprovalAction, ApprovalEvent, Evidence, Indicator, IndicatorValue, ProgressStatus, ReportStatus, ReportVersion,
+    TaskProgress, UnitReport,
 )
-from reviews.services.approval import snapshot
 from reviews.services.reports import current_plan, open_reports
 from reviews.signals import report_data_changed
 
@@ -89,11 +94,12 @@ def _plans(root: OrgUnit) -> tuple[int, int]:
     drafts = (PlanDocument.objects.filter(kind=DocumentKind.PLAN, status=DocumentStatus.DRAFT, unit__in=units,
                                           parent_plan__isnull=False)
               .exclude(unit__in=published.values("unit")).order_by("unit_id", "-pk").distinct("unit_id"))
-    count = 0
-    for draft in drafts:
-        issue(draft)
-        count += 1
-    return derived, count
+    # What guidance.issue does to each draft, for all of them in one statement (a national year has
+    # ~65,000: one issue() each would take most of an hour).
+    with transaction.atomic():
+        issued = update_audited(PlanDocument.objects.filter(pk__in=list(drafts.values_list("pk", flat=True))),
+                                status=DocumentStatus.ISSUED, issued_at=timezone.now())
+    return derived, issued
 
 
 # -- filling -------------------------------------------------------------------------------------------------------
@@ -155,12 +161,14 @@ def _fill_indicators(reports, rng) -> None:
                 these[indicator.code] = round(these[source] * rng.uniform(low, high))
             elif rng.random() < 0.8:
                 these[indicator.code] = rng.randint(0, scale * 3)
-        values += [IndicatorValue(report=report, indicator=i, value=these[i.code]) for i in indicators if i.code in these]
-    IndicatorValue.objects.bulk_create(values, batch_size=2000, ignore_conflicts=True)
+        values += [(report.pk, i.pk, these[i.code], "") for i in indicators if i.code in these]
+    copy_rows(IndicatorValue, ["report_id", "indicator_id", "value", "note"], values)
 
 
 def _at(day: date, rng: random.Random) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time(8 + rng.randrange(9), rng.randrange(60))))
+    """Office hours on ``day``, in UTC as read back from the database (the snapshots say the same)."""
+    local = timezone.make_aware(datetime.combine(day, time(8 + rng.randrange(9), rng.randrange(60))))
+    return local.astimezone(dt_timezone.utc)
 
 
 def _fill_approval(reports, rng, today) -> None:
@@ -217,28 +225,92 @@ def _fill_approval(reports, rng, today) -> None:
             events.append((report, ApprovalAction.WAIVE, _at(min(report.due_date, today), rng), "Đơn vị mới thành lập."))
     update_from_values(UnitReport, ["status", "first_submitted_at", "submitted_at", "accepted_at"], rows,
                        casts=["text", "timestamptz", "timestamptz", "timestamptz"])
-    made = ApprovalEvent.objects.bulk_create(
-        [ApprovalEvent(report=report, action=action, version=1, comment=comment,
-                       actor_unit_id=report.unit_id if action == ApprovalAction.SUBMIT else report.unit.parent_id)
-         for report, action, _, comment in events], batch_size=2000)
-    update_from_values(ApprovalEvent, ["at"], [(event.pk, at) for event, (_, _, at, _) in zip(made, events)],
-                       casts=["timestamptz"])
+    copy_rows(ApprovalEvent, ["report_id", "action", "version", "comment", "actor_unit_id", "at"],
+              [(report.pk, action, 1, comment,
+                report.unit_id if action == ApprovalAction.SUBMIT else report.unit.parent_id, at)
+               for report, action, at, comment in events])
     # The accepted version stays readable after a reopening, as approval.accept keeps it.
-    ReportVersion.objects.bulk_create(
-        [ReportVersion(report=report, version=report.version, snapshot=snapshot(report), accepted_at=report.accepted_at)
-         for report in reports if report.status == ReportStatus.ACCEPTED], batch_size=500)
+    accepted = [report for report in reports if report.status == ReportStatus.ACCEPTED]
+    now = timezone.now()
+    copy_rows(ReportVersion, ["report_id", "version", "snapshot", "accepted_at", "created_at"],
+              [(report.pk, report.version, json.dumps(content, ensure_ascii=False), report.accepted_at, now)
+               for report, content in zip(accepted, snapshots(accepted))])
 
 
-def update_from_values(model, columns: list[str], rows: list[tuple], *, casts: list[str], batch: int = 5000) -> None:
-    """``UPDATE table SET columns FROM (VALUES ...)`` keyed by id, in batches: one statement per
-    ``batch`` rows rather than one per row."""
+def snapshots(reports: list[UnitReport]) -> list[dict]:
+    """``reviews.services.approval.snapshot`` of each report (same content, same order), in three
+    queries for all of them instead of four per report (tests/reviews/test_demo.py keeps the two
+    equal)."""
+    ids = [report.pk for report in reports]
+    evidence = {}
+    for e in Evidence.objects.filter(progress__report_id__in=ids).order_by("pk"):
+        evidence.setdefault(e.progress_id, []).append(
+            {"uuid": str(e.uuid), "name": e.original_name, "size": e.size, "sha256": e.sha256})
+    progress = {}
+    for row in (TaskProgress.objects.filter(report_id__in=ids)
+                .order_by("report_id", "due", "task__order", "period_key", "pk")
+                .values("report_id", "pk", "task_id", "task__number", "task__text", "period_key", "period_label", "due",
+                        "status", "percent", "narrative", "reason").iterator(chunk_size=5000)):
+        progress.setdefault(row["report_id"], []).append({
+            "id": row["pk"], "task": row["task_id"], "task_number": row["task__number"], "task_text": row["task__text"],
+            "period_key": row["period_key"], "period_label": row["period_label"], "due": row["due"].isoformat(),
+            "status": row["status"], "percent": row["percent"], "narrative": row["narrative"], "reason": row["reason"],
+            "evidence": evidence.get(row["pk"], []),
+        })
+    indicators = {}
+    for report_id, code, value in (IndicatorValue.objects.filter(report_id__in=ids)
+                                   .order_by("report_id", "indicator__order", "indicator__code")
+                                   .values_list("report_id", "indicator__code", "value")):
+        indicators.setdefault(report_id, {})[code] = value
+    return [{
+        "unit": report.unit.code,
+        "year": report.year,
+        "version": report.version,
+        "summary": report.summary,
+        "submitted_at": report.submitted_at.isoformat() if report.submitted_at else None,
+        "first_submitted_at": report.first_submitted_at.isoformat() if report.first_submitted_at else None,
+        "progress": progress.get(report.pk, []),
+        "indicators": indicators.get(report.pk, {}),
+    } for report in reports]
+
+
+# -- writing in bulk -----------------------------------------------------------------------------------------------
+def _copy_text(value) -> str:
+    """One field of PostgreSQL's COPY text format."""
+    if value is None:
+        return r"\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return (str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r"))
+
+
+def _copy_into(cursor, table: str, columns: list[str], rows) -> None:
+    data = io.StringIO("".join("\t".join(_copy_text(v) for v in row) + "\n" for row in rows))
+    cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", data)
+
+
+def copy_rows(model, columns: list[str], rows: list[tuple]) -> None:
+    """Insert ``rows`` (tuples in the order of ``columns``) into ``model``'s table with one ``COPY``:
+    no model instances, no per-row statement."""
+    if rows:
+        with connection.cursor() as cursor:
+            _copy_into(cursor, model._meta.db_table, columns, rows)
+
+
+def update_from_values(model, columns: list[str], rows: list[tuple], *, casts: list[str]) -> None:
+    """``UPDATE table SET columns FROM`` the rows (``(id, *values)``), copied into a temporary table:
+    three statements whatever the number of rows."""
+    if not rows:
+        return
     table = model._meta.db_table
     assignments = ", ".join(f"{c} = v.{c}" for c in columns)
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), batch):
-            chunk = rows[start:start + batch]
-            one = "(" + ", ".join(["%s::bigint"] + [f"%s::{cast}" for cast in casts]) + ")"
-            values = ", ".join([one] * len(chunk))
-            cursor.execute(
-                f"UPDATE {table} t SET {assignments} FROM (VALUES {values}) AS v(id, {', '.join(columns)}) WHERE t.id = v.id",
-                [value for row in chunk for value in row])
+        typed = ", ".join(f"{c} {t}" for c, t in zip(columns, casts))
+        cursor.execute(f"CREATE TEMPORARY TABLE demo_rows (id bigint, {typed})")
+        try:
+            _copy_into(cursor, "demo_rows", ["id", *columns], rows)
+            cursor.execute(f"UPDATE {table} t SET {assignments} FROM demo_rows v WHERE t.id = v.id")
+        finally:
+            cursor.execute("DROP TABLE demo_rows")

@@ -93,13 +93,14 @@ def open_reports(units, year: int, *, due_date: date | None = None) -> list[Unit
     plans = {}
     for plan in (
         PlanDocument.objects.filter(unit__in=units, kind=DocumentKind.PLAN, status__in=PUBLISHED_STATUSES)
-        .exclude(unit__reports__year=year).order_by("unit_id", "date", "issued_at", "pk")
+        .exclude(unit__reports__year=year).select_related("unit").order_by("unit_id", "date", "issued_at", "pk")
     ):
         plans[plan.unit_id] = plan  # the latest wins
     if not plans:
         return []
     reports = bulk_create_audited(
-        UnitReport, [UnitReport(unit_id=unit_id, year=year, plan=plan, due_date=due_date) for unit_id, plan in plans.items()]
+        # The unit object rides along: each audit row names the report by its unit without a query.
+        UnitReport, [UnitReport(unit=plan.unit, year=year, plan=plan, due_date=due_date) for plan in plans.values()]
     )
     by_plan = {report.plan_id: report for report in reports}
     rows = []
