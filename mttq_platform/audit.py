@@ -16,6 +16,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.db.models.fields.files import FieldFile
 from django.db.models.signals import post_delete, post_save
+from django.dispatch import Signal
 
 _actor = contextvars.ContextVar("audit_actor", default=None)
 _source = contextvars.ContextVar("audit_source", default="")
@@ -152,6 +153,12 @@ post_save.connect(_on_save, dispatch_uid="mttq_audit_save")
 post_delete.connect(_on_delete, dispatch_uid="mttq_audit_delete")
 
 
+# Sent after the bulk writes below (which bypass post_save), with ``objs`` (the rows written) and
+# ``fields`` (None for a create, the updated field names for an update): the change log (sync)
+# records bulk-created units and bulk-issued documents through it.
+bulk_written = Signal()
+
+
 def bulk_create_audited(model, objs, **kwargs):
     """``bulk_create`` that also writes one audit row per created object, in bulk."""
     from mttq_platform.models import AuditLog
@@ -161,6 +168,7 @@ def bulk_create_audited(model, objs, **kwargs):
         [_entry(obj, "create", None, obj.audit_snapshot()) for obj in created if obj.pk is not None],
         batch_size=1000,
     )
+    bulk_written.send(model, objs=created, fields=None)
     return created
 
 
@@ -185,4 +193,5 @@ def _update_audited(queryset, changes: dict) -> int:
         entries.append(_entry(obj, "update", before, after))
     count = queryset.model.objects.filter(pk__in=[o.pk for o in rows]).update(**changes)
     AuditLog.objects.bulk_create(entries, batch_size=1000)
+    bulk_written.send(queryset.model, objs=rows, fields=fields)
     return count

@@ -150,6 +150,16 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "mttq-platform@localho
 
 # This installation's id in federation (global ids are "<installation>:<uuid>"); set per server.
 INSTALLATION_ID = os.environ.get("INSTALLATION_ID", "local")
+# Signed requests between installations (sync.signing): accepted clock difference, how long a
+# rotated-out key stays accepted, and how long to wait for the other installation's answer.
+SYNC_MAX_SKEW_SECONDS = int(os.environ.get("SYNC_MAX_SKEW_SECONDS", 300))
+SYNC_KEY_GRACE_DAYS = float(os.environ.get("SYNC_KEY_GRACE_DAYS", 7))
+SYNC_HTTP_TIMEOUT = float(os.environ.get("SYNC_HTTP_TIMEOUT", 30))
+# Upward delivery (sync.tasks.deliver): items per batch, and the retries' exponential backoff
+# (first wait in seconds, doubling up to 5 minutes) and count when the parent does not answer.
+SYNC_BATCH_SIZE = int(os.environ.get("SYNC_BATCH_SIZE", 200))
+SYNC_RETRY_BACKOFF = int(os.environ.get("SYNC_RETRY_BACKOFF", 2))
+SYNC_MAX_RETRIES = int(os.environ.get("SYNC_MAX_RETRIES", 8))
 
 # The address people reach the platform at, for links in e-mails (reminders): "https://mttq.example.vn".
 SITE_URL = os.environ.get("SITE_URL", "")
@@ -194,6 +204,7 @@ SPECTACULAR_SETTINGS = {
         "ProgressStatusEnum": "reviews.models.ProgressStatus",
         "ApprovalActionEnum": "reviews.models.ApprovalAction",
         "TeamRoleEnum": "inspections.models.TeamRole",
+        "SyncChangeKindEnum": "sync.models.changes.ChangeKind",
     },
 }
 
@@ -208,8 +219,16 @@ CELERY_BEAT_SCHEDULE = {
     "reviews-send-reminders": {"task": "reviews.send_reminders", "schedule": crontab(hour=7, minute=0)},
     # Inspection teams' access windows: grants stop counting at expiry; this marks TeamAccess closed.
     "inspections-close-access-windows": {"task": "inspections.close_access_windows", "schedule": crontab(minute=5)},
+    # Signed requests between installations: nonces older than the replay window (sync.signing).
+    "sync-purge-nonces": {"task": "sync.purge_nonces", "schedule": 600.0},
+    # Upward federation: deliver the outbox to every active parent installation (sync.tasks).
+    "sync-deliver-all": {"task": "sync.deliver_all", "schedule": 60.0},
+    # Downward federation: pull the parent's issued plans and guidance (sync.tasks_pull).
+    "sync-pull-all": {"task": "sync.pull_all", "schedule": 300.0},
 }
 CELERY_IMPORTS = ["reviews.tasks_reminders"]  # task modules not named tasks.py
+CELERY_IMPORTS += ["sync.tasks_signing"]
+CELERY_IMPORTS += ["sync.tasks_pull"]
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / ".data" / "celerybeat-schedule")
 
 SESSION_COOKIE_HTTPONLY = True

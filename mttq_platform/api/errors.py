@@ -25,8 +25,8 @@ MESSAGES = {
 }
 
 
-def error_body(status: int, code: str, detail=None) -> dict:
-    vi, en = MESSAGES.get(code, MESSAGES["invalid"] if status == 400 else MESSAGES["server_error"])
+def error_body(status: int, code: str, detail=None, messages: tuple[str, str] | None = None) -> dict:
+    vi, en = messages or MESSAGES.get(code, MESSAGES["invalid"] if status == 400 else MESSAGES["server_error"])
     body = {"status": status, "code": code, "message": vi, "message_en": en}
     if detail is not None:
         body["detail"] = detail
@@ -47,7 +47,11 @@ def exception_handler(exc, context):
     code = getattr(exc, "default_code", "error")
     if isinstance(exc, exceptions.ValidationError):
         code = "invalid"
-    response.data = error_body(response.status_code, code, response.data if isinstance(exc, exceptions.ValidationError) else None)
+    # An exception may carry its own two messages (``message_vi``, ``message_en``): an app's
+    # specific refusal need not be listed in the table above.
+    messages = (exc.message_vi, exc.message_en) if getattr(exc, "message_vi", None) and getattr(exc, "message_en", None) else None
+    detail = response.data if isinstance(exc, exceptions.ValidationError) else None
+    response.data = error_body(response.status_code, code, detail, messages)
     return response
 
 

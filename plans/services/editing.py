@@ -82,6 +82,7 @@ def split_written(value: str) -> tuple[str, ...]:
 def apply_input(task: Task, values: TaskInput, resolver: PartyResolver | None = None) -> Task:
     """Save ``values`` on ``task``: its fields, the schedule parsed from the timeframe's words when
     they changed, and its party rows when the written parties changed."""
+    guidance.require_local(task.document)
     resolver = resolver or PartyResolver(task.document.unit)
     current = TaskInput.of(task) if task.pk else None
     if current == values:
@@ -118,6 +119,7 @@ def add_task(document: PlanDocument, section: Section | None, values: TaskInput,
 
 def remove_task(task: Task) -> None:
     """Delete a task of a draft; a task of a published plan is withdrawn (``Task.delete``)."""
+    guidance.require_local(task.document)
     task.delete()
 
 

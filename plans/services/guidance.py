@@ -47,7 +47,20 @@ def snapshot(document: PlanDocument) -> dict:
     }
 
 
+# Documents received from another installation (sync.services.pull) carry this source_name prefix.
+# Their issuing installation is their only writer: here they are read and derived from, never edited.
+SYNCED_SOURCE_PREFIX = "sync:"
+
+
+def require_local(document: PlanDocument) -> None:
+    """Refuse to change a document received from another installation."""
+    if document.source_name.startswith(SYNCED_SOURCE_PREFIX):
+        raise ValidationError(_("Văn bản nhận từ cài đặt cấp trên chỉ được sửa ở nơi ban hành. / "
+                                "A document received from another installation can only be changed where it was issued."))
+
+
 def _require(user, action: str, document: PlanDocument) -> None:
+    require_local(document)
     if user is not None and not can(user, action, document.unit):
         raise PermissionDenied(_("Bạn không có quyền với văn bản của đơn vị này. / You may not act on this unit's documents."))
 

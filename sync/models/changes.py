@@ -8,10 +8,11 @@ commits later with a smaller id: the feed is in commit order and paging misses n
 docs/decisions/0008-sync.md.
 """
 from django.db import models
+from django.db.models import Q
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 
-from mttq_platform.permissions import RestrictedQuerySet
+from mttq_platform.permissions import READ, RestrictedQuerySet, UnitRange, _above, _within
 
 SCHEMA_VERSION = 1
 
@@ -24,12 +25,44 @@ class ChangeKind(models.TextChoices):
     UNIT = "unit", _("Đơn vị")
 
 
+# Kinds that flow down the tree: what the units above issue is readable below, as for documents
+# (plans.models.base.DocumentQuerySet); everything else stays in its unit's subtree.
+# What flows down to the units below: issued plans and guidance, and the units above themselves
+# (their names are readable by everyone below; a province's own server needs them to hang the
+# central plan on).
+FLOWING_DOWN = ("plan", "guidance", "unit")
+
+
 class ChangeRecordQuerySet(RestrictedQuerySet):
     unit_path = "unit"
+    readable_from_ancestors = True
 
     def committed(self):
-        """Rows every transaction of which has ended: safe to hand out past a cursor."""
-        return self.filter(txid__lt=RawSQL("pg_snapshot_xmin(pg_current_snapshot())::text::bigint", []))
+        """Rows every transaction of which has ended: safe to hand out past a cursor. Also the
+        rows the reading transaction wrote itself (none for the API's readers, which only read;
+        a test or job reading back what it just recorded sees it)."""
+        return self.filter(Q(txid__lt=RawSQL("pg_snapshot_xmin(pg_current_snapshot())::text::bigint", []))
+                           | Q(txid=RawSQL("pg_current_xact_id_if_assigned()::text::bigint", [])))
+
+    def ancestor_readable_q(self, ancestors_q: Q) -> Q:
+        # Only issued plans and guidance are recorded (never drafts), so every such row may flow down.
+        return ancestors_q & Q(kind__in=FLOWING_DOWN)
+
+    def restrict(self, user, action: str = READ, *, with_extra: bool = True):
+        """As everywhere; but a token scoped to a unit also reads the plans and guidance of the
+        units above it (a district's collector receives the province's and the centre's plans)."""
+        token = getattr(user, "api_token", None)
+        if (token is None or token.unit_id is None or action != READ or not with_extra
+                or user is None or not user.is_authenticated or not user.is_active):
+            return super().restrict(user, action, with_extra=with_extra)
+        rows = self if user.is_superuser else self.filter(self.access_q(user, READ))
+        return rows.for_subtree(token.unit)
+
+    def for_subtree(self, unit):
+        """Rows of ``unit``'s subtree and the plans and guidance of the units above it: what a
+        token scoped to ``unit`` or a peer registered for it reads."""
+        scope = UnitRange(unit.pk, unit.tree_id, unit.lft, unit.rght)
+        return self.filter(_within(scope, "unit__") | self.ancestor_readable_q(_above(scope, "unit__")))
 
 
 class ChangeRecord(models.Model):

@@ -2,4 +2,5 @@
 from django.urls import include, path  # noqa: F401
 
 urlpatterns = [
+    path("", include("sync.urls.status")),
 ]

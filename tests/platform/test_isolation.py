@@ -22,6 +22,7 @@ from orgtree.models import OrgUnit
 from orgtree.reference_data import ROLES
 from inspections.api import urls as inspection_api_urls
 from reviews.api import urls as review_api_urls
+from sync.api import urls as sync_api_urls
 from tests.api.fixtures import module_tree, tree  # noqa: F401  (one tree per module)
 from tests.api.helpers import assert_json_error
 from tests.conftest import USERS
@@ -228,10 +229,11 @@ def test_matrix_covers_every_relation_page_and_unit_endpoint():
     """A new page under /u/<code>/ or a new API route fails here until it joins the table."""
     relations = {relation for subject in SUBJECTS for relation in subject.targets}
     assert relations == {"own", "ancestor", "descendant", "sibling", "unrelated"}
-    in_matrix = {endpoint.url_name for endpoint in ENDPOINTS + DOCUMENT_ENDPOINTS + REVIEW_ENDPOINTS + INSPECTION_ENDPOINTS}
+    in_matrix = {endpoint.url_name for endpoint in
+                 ENDPOINTS + DOCUMENT_ENDPOINTS + REVIEW_ENDPOINTS + INSPECTION_ENDPOINTS + SYNC_ENDPOINTS}
     assert {pattern.name for pattern in unit_urls.urlpatterns} <= in_matrix
     api_routes = {f"api:{pattern.name}" for pattern in api_urls.router.urls} | {"api:me"}
-    for app_api_urls in (review_api_urls, inspection_api_urls):
+    for app_api_urls in (review_api_urls, inspection_api_urls, sync_api_urls):
         api_routes |= {f"api:{pattern.name}" for pattern in app_api_urls.router.urls}
         api_routes |= {f"api:{pattern.name}" for pattern in app_api_urls.urlpatterns if getattr(pattern, "name", None)}
     assert api_routes - NOT_UNIT_SCOPED - TESTED_IN_OWN_MODULE <= in_matrix
@@ -320,14 +322,16 @@ class ObjectEndpoint:
     query: Callable | None = None  # (target code, objects of the target) -> query dict
     key: Callable = _uuid  # how an answer names an object
     answer_key: str = "uuid"
+    list_key: str = "results"  # where a filter's answer holds its rows
+    url_kwargs: tuple = ()  # (name, value) pairs of the URL itself
 
     @property
     def label(self):
-        return f"{self.url_name}[{self.rule}]"
+        return f"{self.url_name}{dict(self.url_kwargs) or ''}[{self.rule}]"
 
     def url(self, code, objs):
         if self.shape in ("filter", "query"):
-            return reverse(self.url_name) + "?" + urlencode(self.query(code, objs))
+            return reverse(self.url_name, kwargs=dict(self.url_kwargs)) + "?" + urlencode(self.query(code, objs))
         obj = self.pick(objs)
         kwargs = {"uuid": obj.uuid} if hasattr(obj, "uuid") else {"pk": obj.pk}
         return reverse(self.url_name, kwargs=kwargs)
@@ -509,26 +513,81 @@ TESTED_IN_OWN_MODULE |= {
     "api:recommendation-close", "api:recommendation-reopen", "api:checklist-item-generate", "api:checklist-item-evidence",
 }
 
+# -- sync: the change feed and the snapshots --------------------------------------------------------
+# Each unit's report is accepted and its inspection concluded, so that the change log holds, per
+# unit, its issued plan (recorded when issued and when sent), its accepted report, its inspection
+# conclusion and the unit itself (recorded when the tree was built). Reports and conclusions are
+# read in the unit's subtree only; issued plans and the units themselves also below, and, unlike
+# the documents API, also through a token scoped below them (a district's server receives the
+# plans above it and the units to hang them on).
+
+def reads_flowing_down(ctx: Context, unit: OrgUnit) -> bool:
+    related = any(unit.is_within(m) or m.is_within(unit) for m, _ in ctx.memberships)
+    return related and (ctx.scope is None or unit.is_within(ctx.scope) or ctx.scope.is_within(unit))
+
+
+DOCUMENT_RULES["flows_down"] = reads_flowing_down
+
+
+@pytest.fixture(scope="module")
+def sync_objects(inspection_objects, django_db_blocker):
+    """Accepts each unit's report and concludes its inspection (recorded in the change log); adds
+    "unit" to each unit's objects."""
+    with django_db_blocker.unblock():
+        for unit in OrgUnit.objects.all():
+            objs = inspection_objects[unit.code]
+            objs["unit"] = unit
+            objs["report"].status = "accepted"
+            objs["report"].save()
+            objs["inspection"].status = "concluded"
+            objs["inspection"].save()
+    return inspection_objects
+
+
+def _global_id(obj):
+    from django.conf import settings
+
+    from sync.payloads import unit_uuid
+
+    return f"{settings.INSTALLATION_ID}:{unit_uuid(obj.code) if isinstance(obj, OrgUnit) else obj.uuid}"
+
+
+def _sync_endpoint(url_name, rule, kind, pick, url_kwargs=()):
+    return ObjectEndpoint(url_name, rule, "filter", pick, lambda code, objs: {"unit": code, "kind": kind, "limit": 1000},
+                          key=_global_id, answer_key="global_id", list_key="items", url_kwargs=url_kwargs)
+
+
+SYNC_KINDS = (("plan", "flows_down", "issued"), ("report", "draft", "report"), ("inspection", "draft", "inspection"),
+              ("unit", "flows_down", "unit"))
+SYNC_ENDPOINTS = [
+    endpoint
+    for kind, rule, name in SYNC_KINDS
+    for endpoint in (_sync_endpoint("api:sync-feed", rule, kind, _the(name)),
+                     _sync_endpoint("api:sync-snapshot", rule, kind, _the(name), url_kwargs=(("kind", kind),)))
+]
+# Signed requests between installations (no user, no unit rights): tests/sync/.
+TESTED_IN_OWN_MODULE |= {"api:sync-ping", "api:sync-inbox"}
+
 DOCUMENT_CASES = [
     pytest.param(endpoint, subject, relation, id=f"{endpoint.label}|{subject.label}|{relation}")
-    for endpoint in DOCUMENT_ENDPOINTS + REVIEW_ENDPOINTS + INSPECTION_ENDPOINTS
+    for endpoint in DOCUMENT_ENDPOINTS + REVIEW_ENDPOINTS + INSPECTION_ENDPOINTS + SYNC_ENDPOINTS
     for subject in SUBJECTS
     for relation in subject.targets
 ]
 
 
 @pytest.mark.parametrize("endpoint, subject, relation", DOCUMENT_CASES)
-def test_document_isolation(tree, inspection_objects, endpoint: ObjectEndpoint, subject: Subject, relation: str):
+def test_document_isolation(tree, sync_objects, endpoint: ObjectEndpoint, subject: Subject, relation: str):
     ctx = context_for(subject, relation)
     target = ctx.target
-    objs = inspection_objects[target.code]
+    objs = sync_objects[target.code]
     allowed = DOCUMENT_RULES[endpoint.rule](ctx, target)
     response = client_for(tree, subject).get(endpoint.url(target.code, objs))
     expected_key = str(endpoint.key(endpoint.pick(objs)))
 
     if endpoint.shape == "filter":
         assert response.status_code == 200, response.content[:300]
-        returned = {str(row[endpoint.answer_key]) for row in response.json()["results"]}
+        returned = {str(row[endpoint.answer_key]) for row in response.json()[endpoint.list_key]}
         assert returned == ({expected_key} if allowed else set()), f"leaked or missing: {returned}"
     elif not allowed:
         assert_json_error(response, 404, "not_found")
@@ -537,7 +596,7 @@ def test_document_isolation(tree, inspection_objects, endpoint: ObjectEndpoint, 
         assert str(response.json()[endpoint.answer_key]) == expected_key
     else:  # rows, query
         assert response.status_code == 200, response.content[:300]
-    if not DOCUMENT_RULES["issued"](ctx, target):  # nothing of an invisible unit shows
+    if not (allowed or DOCUMENT_RULES["issued"](ctx, target)):  # nothing of an invisible unit shows
         assert target.name not in response.content.decode()
 
 
