@@ -38,7 +38,8 @@ from plans.services.guidance import SYNCED_SOURCE_PREFIX
 from reviews.models import Indicator, IndicatorValue, ReportStatus, TaskProgress, UnitReport
 from reviews.signals import report_data_changed
 from sync.models import ChangeKind, ParkedItem, Peer, ReceivedItem
-from sync.payloads import SCHEMA_VERSION, received_from
+from sync.payloads import SCHEMA_VERSION, received_from, record_change
+from sync.receivers import document_kind
 from sync.services.scope import peer_may_write
 
 SUPPORTED_SCHEMA_VERSIONS = frozenset({SCHEMA_VERSION})
@@ -316,6 +317,7 @@ def _mirror_tasks(plan: PlanDocument, progress: list[dict]) -> dict:
     tasks = {str(t.uuid): t for t in Task.with_withdrawn.filter(uuid__in=list(named))}
     is_mirror = plan.source_name.startswith(SYNCED_SOURCE_PREFIX)
     order = plan.tasks.count()
+    missing = []
     for key, row in named.items():
         task = tasks.get(key)
         number, text = row.get("task_number", ""), row.get("task_text") or row.get("task_number") or key
@@ -323,10 +325,16 @@ def _mirror_tasks(plan: PlanDocument, progress: list[dict]) -> dict:
             if not is_mirror:
                 raise ItemRefused(f"Kế hoạch {plan} không có nhiệm vụ {key}.", f"Plan {plan} has no task {key}.")
             order += 1
-            tasks[key] = Task.objects.create(uuid=key, document=plan, number=number, text=text, order=order)
+            task = tasks[key] = Task(uuid=key, document=plan, number=number, text=text, order=order)
+            missing.append(task)
         elif task.document_id == plan.pk and is_mirror and (task.number, task.text) != (number, text):
             task.number, task.text = number, text
             task.save(update_fields=["number", "text"])
+    if missing:
+        # In bulk (audited), then the mirror's row in the change log completed once: saving the
+        # tasks one by one would rebuild the plan's whole payload after each of them.
+        bulk_create_audited(Task, missing)
+        record_change(document_kind(plan), plan, refresh_only=True)
     return tasks
 
 
