@@ -75,10 +75,12 @@ RESPONSIBILITIES = [
 
 
 def seed_like_plan(unit: OrgUnit, *, status: str = DocumentStatus.ISSUED, number: str = "16") -> PlanDocument:
-    """The seed's shape as ``unit``'s plan (by default issued, so that units below can derive)."""
+    """The seed's shape as ``unit``'s plan (by default issued, so that units below can derive).
+    Filled as a draft, then given its status, as a real plan is: the change log records the
+    published plan once, whole (not once more for each part saved after it)."""
     plan = PlanDocument.objects.create(
         unit=unit, number=number, symbol="KH-MTTQ-BTT", issuer_text=f"{unit.name.upper()}\nBAN THƯỜNG TRỰC",
-        place="Điện Biên", date=date(2023, 6, 1), status=status, directive_year=2022,
+        place="Điện Biên", date=date(2023, 6, 1), status=DocumentStatus.DRAFT, directive_year=2022,
         title="Triển khai thực hiện Chỉ thị số 18-CT/TW ngày 26/10/2022 của Ban Bí thư Trung ương Đảng",
         signer_on_behalf="TM. BAN THƯỜNG TRỰC", signer_title="CHỦ TỊCH", signer_name="Lò Văn Mừng",
         recipients=["BTT UBTWMTTQVN (b/c);", "Lưu: VT, Ban DC-PL."],
@@ -102,6 +104,9 @@ def seed_like_plan(unit: OrgUnit, *, status: str = DocumentStatus.ISSUED, number
                     task=task, document=plan, role=role, order=position, text=party_text, kind=kind,
                     relative_code=code, scope=scope, level_limit=levels.get(limit), body=body,
                 )
+    if status != DocumentStatus.DRAFT:
+        plan.status = status
+        plan.save(update_fields=["status"])
     return plan
 
 
