@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -28,6 +28,7 @@ from inspections.services import conclusions as conclusion_service, recommendati
 from inspections.services.errors import InspectionError
 from mttq_platform.tenancy import UnitViewMixin
 from reviews.services.errors import ReviewError
+from reviews.views_evidence import private_file_response
 
 
 def error_text(error: InspectionError) -> str:
@@ -232,15 +233,7 @@ class AnswerFileView(UnitViewMixin, View):
         )
         if reply is None:
             raise Http404(str(pk))
-        try:
-            handle = reply.file.open("rb")
-        except FileNotFoundError:
-            raise Http404(str(pk)) from None
-        response = FileResponse(handle, as_attachment=True, filename=reply.original_name or reply.file.name,
-                                content_type=reply.content_type or "application/octet-stream")
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return private_file_response(reply)
 
 
 class OverdueBlockView(UnitViewMixin, TemplateView):

@@ -34,7 +34,7 @@ def private_file_response(evidence) -> FileResponse:
     except FileNotFoundError:
         raise Http404(str(getattr(evidence, "uuid", ""))) from None
     response = FileResponse(handle, as_attachment=True, filename=evidence.original_name or evidence.file.name,
-                            content_type=evidence.content_type)
+                            content_type=evidence.content_type or "application/octet-stream")
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
