@@ -37,7 +37,8 @@ Contract (docs/decisions/0008-sync.md) used by the feed, the snapshots and feder
                            period_end, due, status, percent, narrative, reason}],
                indicators: {indicator code: value}}
   inspection: {global_id, unit (inspected, code), inspecting_unit (code), inspection_plan (global id),
-               inspection_plan_title, year, status, findings, assessment, assessment_text,
+               inspection_plan_title, inspection_plan_number, inspection_plan_symbol, inspection_plan_start,
+               inspection_plan_end, year, window_start, window_end, status, findings, assessment, assessment_text,
                conclusion_number, conclusion_symbol, conclusion_date, conclusion_text, concluded_at,
                recommendations: [{number, text, responsible, responsible_unit (code or null),
                                   deadline, status}]}
@@ -210,7 +211,11 @@ def inspection_payload(inspection, origins: dict | None = None) -> dict:
     return {
         "global_id": gid(inspection.uuid),
         "unit": inspection.unit.code, "inspecting_unit": plan.unit.code,
-        "inspection_plan": gid(plan.uuid), "inspection_plan_title": plan.title, "year": plan.year,
+        # A plan received with its inspections keeps the global id it has where it was made.
+        "inspection_plan": plan.received_from or gid(plan.uuid), "inspection_plan_title": plan.title,
+        "inspection_plan_number": plan.number, "inspection_plan_symbol": plan.symbol,
+        "inspection_plan_start": _iso(plan.start_date), "inspection_plan_end": _iso(plan.end_date), "year": plan.year,
+        "window_start": _iso(inspection.window_start), "window_end": _iso(inspection.window_end),
         "status": inspection.status, "findings": inspection.findings, "assessment": inspection.assessment,
         "assessment_text": inspection.assessment_text, "conclusion_number": inspection.conclusion_number,
         "conclusion_symbol": inspection.conclusion_symbol, "conclusion_date": _iso(inspection.conclusion_date),

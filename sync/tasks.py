@@ -43,7 +43,7 @@ def delivering(peer_id: int):
 
 
 def _remember_error(peer: Peer, error: SyncError) -> None:
-    Peer.objects.filter(pk=peer.pk).update(last_error=str(error)[:2000])
+    Peer.objects.filter(pk=peer.pk).update(last_push_error=str(error)[:2000])
 
 
 @shared_task(name="sync.deliver", acks_late=True, autoretry_for=(PeerUnreachable, ParentFailing),

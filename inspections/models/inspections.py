@@ -49,6 +49,9 @@ class InspectionPlan(AuditedModel):
     signer_name = models.CharField(_("người ký"), max_length=100, blank=True)
     cancelled_at = models.DateTimeField(_("hủy lúc"), null=True, blank=True)
     cancel_reason = models.TextField(_("lý do hủy"), blank=True)
+    # Set on a plan received from a child installation with its inspections' conclusions (sync):
+    # its global id there. Such a plan is only ever changed where it was made.
+    received_from = models.CharField(_("nhận từ"), max_length=120, blank=True, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

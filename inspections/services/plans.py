@@ -37,12 +37,22 @@ def _refuse_permission() -> InspectionError:
                            "You may not act on this unit's inspection plans.", code="permission_denied")
 
 
+def require_local(plan: InspectionPlan) -> None:
+    """A plan received from another installation with its conclusions is changed only there."""
+    if plan.received_from:
+        raise InspectionError("Kế hoạch kiểm tra nhận từ cài đặt khác chỉ được sửa ở nơi lập.",
+                              "An inspection plan received from another installation can only be changed where it was made.",
+                              code="received")
+
+
 def require_manage(user, plan: InspectionPlan) -> None:
+    require_local(plan)
     if user is not None and not can_manage_plan(user, plan):
         raise _refuse_permission()
 
 
 def _require_open(plan: InspectionPlan) -> None:
+    require_local(plan)
     if plan.status not in OPEN_PLAN:
         raise InspectionError(f"Kế hoạch kiểm tra đang ở trạng thái “{plan.get_status_display()}”, không sửa được.",
                               f"The inspection plan is {plan.status}; it cannot be changed.", code="locked")

@@ -30,8 +30,9 @@ def _member_reads(user, unit: OrgUnit) -> bool:
 
 
 def can_manage_plan(user, plan) -> bool:
-    """The inspecting unit's staff who may change its objects."""
-    return _acts_for(user, "change", plan.unit_id)
+    """The inspecting unit's staff who may change its objects; nobody for a plan received from
+    another installation (it is changed only where it was made)."""
+    return not plan.received_from and _acts_for(user, "change", plan.unit_id)
 
 
 def _member(user, inspection: Inspection):
@@ -72,6 +73,8 @@ def is_inspected_side(user, inspection: Inspection) -> bool:
 
 
 def can_answer(user, recommendation) -> bool:
+    if recommendation.inspection.plan.received_from:
+        return False  # answered where the inspection was made
     return _acts_for(user, "change", recommendation.inspection.unit_id) or _acts_for(
         user, "change", recommendation.responsible_unit_id
     )
@@ -87,5 +90,5 @@ def sees_internal(user, inspection: Inspection) -> bool:
 
 def can_issue_plan(user, plan) -> bool:
     """Issuing and cancelling a plan (or one inspection) is the standing board's: "manage" on the
-    inspecting unit, as issuing its other documents."""
-    return _acts_for(user, "manage", plan.unit_id)
+    inspecting unit, as issuing its other documents. Never for a plan received from elsewhere."""
+    return not plan.received_from and _acts_for(user, "manage", plan.unit_id)

@@ -26,7 +26,9 @@ class Peer(models.Model):
     pull_cursor = models.CharField(max_length=200, blank=True)
     last_delivery_at = models.DateTimeField(null=True, blank=True)
     last_pull_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
+    # Kept apart: a pull that succeeds says nothing of a delivery that keeps failing, and back.
+    last_push_error = models.TextField(blank=True)
+    last_pull_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

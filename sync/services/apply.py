@@ -15,8 +15,11 @@ What an item becomes here:
   roll-up with the same numbers: a mirror of the child's plan (issued, ``source_name`` "sync:<global
   id>", never edited here), the ``UnitReport`` (accepted, same uuid and version), its progress rows
   and indicator values replaced from the payload, then ``report_data_changed`` so the cells follow.
-- ``inspection``: kept as the ``ReceivedItem`` only (the conclusions are not materialized as
-  inspections here).
+- ``inspection``: the conclusion as this installation's own rows, so the inspections summary, the
+  reviews' lists of inspections held and the API show it: the inspection plan (``received_from``
+  its global id, never changed here), the concluded ``Inspection`` (same uuid) and its
+  recommendations replaced from the payload. Internal notes, checklists, teams and answers stay
+  where the inspection was made.
 """
 from __future__ import annotations
 
@@ -30,6 +33,8 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from inspections.models import (Assessment, Inspection, InspectionPlan, InspectionPlanStatus, InspectionStatus,
+                                 Recommendation, RecommendationStatus)
 from mttq_platform.audit import acting_as, bulk_create_audited
 from orgtree.models import CodeSet, OrgUnit, UnitKind
 from orgtree.services import create_unit, move_unit
@@ -166,7 +171,8 @@ def apply_item(peer: Peer, item: dict) -> str:
             _apply_unit(peer, item["payload"])
         elif kind == ChangeKind.REPORT:
             _apply_report(unit, item["payload"], object_uuid, version)
-    # Inspections: the ReceivedItem is what is kept.
+        else:
+            _apply_inspection(peer, unit, item["payload"], object_uuid)
     return "applied"
 
 
@@ -336,6 +342,96 @@ def _mirror_tasks(plan: PlanDocument, progress: list[dict]) -> dict:
         bulk_create_audited(Task, missing)
         record_change(document_kind(plan), plan, refresh_only=True)
     return tasks
+
+
+# -- inspection conclusions ------------------------------------------------------------------------------------
+def _apply_inspection(peer: Peer, unit: OrgUnit, payload: dict, object_uuid) -> Inspection:
+    if payload.get("status", InspectionStatus.CONCLUDED) != InspectionStatus.CONCLUDED:
+        raise ItemRefused("Chỉ nhận cuộc kiểm tra đã có kết luận.", "Only concluded inspections are received.")
+    plan = _received_inspection_plan(peer, unit, payload)
+    inspection = Inspection.objects.select_for_update().filter(uuid=object_uuid).first()
+    if inspection is not None and inspection.plan_id != plan.pk:
+        raise ItemRefused("Cuộc kiểm tra đã có ở đây thuộc một kế hoạch kiểm tra khác.",
+                          "The inspection held here belongs to another inspection plan.")
+    if inspection is None and Inspection.objects.filter(plan=plan, unit=unit).exists():
+        raise ItemRefused(f"Kế hoạch kiểm tra đã có một cuộc kiểm tra khác của đơn vị {unit.code}.",
+                          f"The inspection plan already holds another inspection of unit {unit.code}.")
+    assessment = payload.get("assessment") or ""
+    if assessment and assessment not in Assessment.values:
+        raise ValueError(f"đánh giá không hợp lệ / invalid assessment: {assessment!r}")
+    fields = {
+        "window_start": _date(payload.get("window_start")) or plan.start_date,
+        "window_end": _date(payload.get("window_end")) or plan.end_date,
+        "status": InspectionStatus.CONCLUDED, "findings": payload.get("findings") or "",
+        "assessment": assessment, "assessment_text": payload.get("assessment_text") or "",
+        "conclusion_number": payload.get("conclusion_number") or "",
+        "conclusion_symbol": payload.get("conclusion_symbol") or "",
+        "conclusion_date": _date(payload.get("conclusion_date")),
+        "conclusion_text": payload.get("conclusion_text") or "",
+        "concluded_at": _datetime(payload.get("concluded_at")),
+    }
+    if inspection is None:
+        inspection = Inspection(uuid=object_uuid, plan=plan, unit=unit)
+    for name, value in fields.items():
+        setattr(inspection, name, value)
+    inspection.full_clean(exclude=["uuid", "plan", "unit", "team"], validate_unique=False)
+    inspection.save()
+    inspection.recommendations.all().delete()
+    # In bulk: the change log's row of the inspection is completed once, below, not per row.
+    bulk_create_audited(Recommendation, [_recommendation(inspection, row) for row in payload.get("recommendations") or []])
+    record_change(ChangeKind.INSPECTION, inspection)
+    return inspection
+
+
+def _received_inspection_plan(peer: Peer, unit: OrgUnit, payload: dict) -> InspectionPlan:
+    """The inspection plan of a received conclusion, as held here (made on first sight)."""
+    global_id = str(payload["inspection_plan"])
+    plan_uuid = _uuid_or_none(global_id.rpartition(":")[2])
+    if plan_uuid is None:
+        raise ItemRefused(f"Mã kế hoạch kiểm tra không hợp lệ: {global_id!r}.", f"Invalid inspection plan id: {global_id!r}.")
+    inspecting = OrgUnit.objects.filter(code=payload.get("inspecting_unit")).first()
+    if inspecting is None or not peer_may_write(peer, inspecting):
+        code = payload.get("inspecting_unit")
+        raise ItemRefused(f"Đơn vị kiểm tra {code!r} không có ở đây hoặc nằm ngoài phạm vi của cài đặt {peer.name}.",
+                          f"Inspecting unit {code!r} is unknown here or outside the subtree of installation {peer.name}.")
+    if not (inspecting.tree_id == unit.tree_id and inspecting.lft <= unit.lft <= inspecting.rght):
+        raise ItemRefused(f"Đơn vị {unit.code} không thuộc cấp dưới của đơn vị kiểm tra {inspecting.code}.",
+                          f"Unit {unit.code} is not below the inspecting unit {inspecting.code}.")
+    plan = InspectionPlan.objects.select_for_update().filter(uuid=plan_uuid).first()
+    if plan is not None and not plan.received_from:
+        raise ItemRefused("Kế hoạch kiểm tra này do chính cài đặt này lập: chỉ được sửa ở đây.",
+                          "This inspection plan was made by this installation: only it may change it.")
+    year = int(payload["year"])
+    start = _date(payload.get("inspection_plan_start")) or date(year, 1, 1)
+    fields = {
+        "unit": inspecting, "title": payload.get("inspection_plan_title") or f"Kế hoạch kiểm tra năm {year}",
+        "number": payload.get("inspection_plan_number") or "", "symbol": payload.get("inspection_plan_symbol") or "",
+        "year": year, "start_date": start, "end_date": _date(payload.get("inspection_plan_end")) or max(start, date(year, 12, 31)),
+        "status": InspectionPlanStatus.ISSUED, "received_from": global_id,
+    }
+    if plan is None:
+        return InspectionPlan.objects.create(uuid=plan_uuid, **fields)
+    changed = [name for name, value in fields.items() if getattr(plan, name) != value]
+    if changed:
+        for name in changed:
+            setattr(plan, name, fields[name])
+        plan.save(update_fields=[*changed, "updated_at"])
+    return plan
+
+
+def _recommendation(inspection: Inspection, row: dict) -> Recommendation:
+    status = row.get("status") or RecommendationStatus.OPEN
+    if status not in RecommendationStatus.values:
+        raise ValueError(f"trạng thái kiến nghị không hợp lệ / invalid recommendation status: {status!r}")
+    code = row.get("responsible_unit")
+    recommendation = Recommendation(
+        inspection=inspection, number=int(row.get("number") or 1), text=row["text"],
+        responsible=row.get("responsible") or "", deadline=_date(row["deadline"]), status=status,
+        # A responsible unit unknown here is kept as its name only.
+        responsible_unit=OrgUnit.objects.filter(code=code).first() if code else None,
+    )
+    recommendation.full_clean(exclude=["inspection", "responsible_unit", "closed_by"], validate_unique=False)
+    return recommendation
 
 
 def _progress_row(report: UnitReport, tasks: dict, row: dict) -> TaskProgress:

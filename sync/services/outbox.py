@@ -110,8 +110,8 @@ def acknowledge(peer: Peer, batch: dict, answer: dict) -> Peer:
         if ChangeRecord.objects.filter(pk=through).filter(watermark(locked).after()).exists():
             locked.acked_up_to = through
         locked.last_delivery_at = timezone.now()
-        locked.last_error = ""
-        locked.save(update_fields=["acked_up_to", "last_delivery_at", "last_error"])
+        locked.last_push_error = ""
+        locked.save(update_fields=["acked_up_to", "last_delivery_at", "last_push_error"])
     return locked
 
 

@@ -104,7 +104,7 @@ def pull(peer: Peer, *, client: PeerClient | None = None, max_pages: int = MAX_P
             if not apply_page(peer, page, cursor, result):
                 break
     except SyncError as error:
-        Peer.objects.filter(pk=peer.pk).update(last_error=str(error)[:2000])
+        Peer.objects.filter(pk=peer.pk).update(last_pull_error=str(error)[:2000])
         raise
     if result.applied:
         # What arrived may be what a parked item waited for (a unit above, a parent plan).
@@ -137,8 +137,8 @@ def apply_page(peer: Peer, page: dict, cursor: str, result: PullResult) -> bool:
             setattr(result, outcome, getattr(result, outcome) + 1)
         locked.pull_cursor = next_cursor
         locked.last_pull_at = timezone.now()
-        locked.last_error = ""
-        locked.save(update_fields=["pull_cursor", "last_pull_at", "last_error"])
+        locked.last_pull_error = ""
+        locked.save(update_fields=["pull_cursor", "last_pull_at", "last_pull_error"])
     result.pages += 1
     return bool(page.get("has_more")) and next_cursor != cursor
 

@@ -22,7 +22,14 @@ class PeerStatus:
     oldest_pending_at: datetime | None
     parked: list[ParkedItem] = field(default_factory=list)
     newest_key_at: datetime | None = None
-    last_error: str = ""
+    last_push_error: str = ""
+    last_pull_error: str = ""
+
+    @property
+    def last_error(self) -> str:
+        """Both directions' last errors, each named (a delivery failing while pulls succeed shows)."""
+        return " · ".join(f"{label}: {error}" for label, error in
+                          (("gửi/push", self.last_push_error), ("nhận/pull", self.last_pull_error)) if error)
 
     @property
     def lag_age(self) -> timedelta | None:
@@ -57,7 +64,8 @@ def peer_status(peer: Peer) -> PeerStatus:
         peer=peer, last_delivery_at=peer.last_delivery_at, last_pull_at=peer.last_pull_at,
         lag_items=lag_items, oldest_pending_at=oldest,
         parked=list(peer.parked.filter(resolved_at__isnull=True).order_by("created_at")),
-        newest_key_at=newest_key, last_error=peer.last_error,
+        newest_key_at=newest_key, last_push_error=peer.last_push_error,
+        last_pull_error=peer.last_pull_error,
     )
 
 

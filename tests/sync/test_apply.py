@@ -186,3 +186,81 @@ def test_the_inbox_acknowledges_the_batch_and_refuses_a_parent_peer(tree, child,
                           installation="trunguong")
     assert refused.status_code == 403
     assert refused.json()["error"]["code"] == "sync_not_child"
+
+
+def inspection_item(unit_code, *, version=1, inspection_uuid=None, plan_uuid=None, inspecting="11",
+                    recommendations=("Bổ sung hồ sơ giám sát.", "Báo cáo HĐND đúng hạn."), **payload):
+    """An inspection conclusion as a child sends it (shape: sync.payloads.inspection_payload)."""
+    inspection_uuid = inspection_uuid or uuid.uuid4()
+    plan_uuid = plan_uuid or uuid.uuid4()
+    body = {
+        "global_id": f"{CHILD}:{inspection_uuid}", "unit": unit_code, "inspecting_unit": inspecting,
+        "inspection_plan": f"{CHILD}:{plan_uuid}", "inspection_plan_title": "Kế hoạch kiểm tra thực hiện Chỉ thị 18",
+        "inspection_plan_number": "12", "inspection_plan_symbol": "KH-MTTQ-BTT",
+        "inspection_plan_start": f"{YEAR}-09-01", "inspection_plan_end": f"{YEAR}-11-30", "year": YEAR,
+        "window_start": f"{YEAR}-10-01", "window_end": f"{YEAR}-10-15", "status": "concluded",
+        "findings": "Đã ban hành kế hoạch; chưa báo cáo HĐND.", "assessment": "fair", "assessment_text": "Thực hiện khá.",
+        "conclusion_number": "07", "conclusion_symbol": "KL-MTTQ-BTT", "conclusion_date": f"{YEAR}-10-20",
+        "conclusion_text": "Yêu cầu khắc phục các hạn chế.", "concluded_at": f"{YEAR}-10-20T15:00:00+07:00",
+        "recommendations": [
+            {"number": n, "text": text, "responsible": "Ban Thường trực", "responsible_unit": unit_code,
+             "deadline": f"{YEAR + 1}-0{n}-28", "status": "open"}
+            for n, text in enumerate(recommendations, start=1)
+        ],
+        **payload,
+    }
+    return envelope("inspection", inspection_uuid, version, unit_code, body)
+
+
+def test_an_inspection_conclusion_is_held_as_the_parents_own_read_only_rows(tree, child):
+    from inspections.models import Inspection, InspectionPlan
+    from inspections.services import plans as inspection_plans
+    from inspections.services.errors import InspectionError
+    from inspections.services.rules import can_answer, can_manage_plan
+    from sync.models import ChangeRecord
+
+    item = inspection_item("03127")
+    assert apply_batch(child, [item]).applied == [item["global_id"]]
+
+    inspection = Inspection.objects.select_related("plan__unit").get(uuid=item["object_uuid"])
+    assert (inspection.unit.code, inspection.plan.unit.code, inspection.status) == ("03127", "11", "concluded")
+    assert (inspection.conclusion_number, inspection.assessment, str(inspection.window_end)) == ("07", "fair", f"{YEAR}-10-15")
+    assert inspection.plan.received_from == item["payload"]["inspection_plan"]
+    assert [(r.number, r.responsible_unit.code) for r in inspection.recommendations.order_by("number")] == [(1, "03127"), (2, "03127")]
+    # The central committee's people see it as they see their own subtree's inspections.
+    assert Inspection.objects.restrict(tree.user("tw.analyst")).filter(pk=inspection.pk).exists()
+    # It travels on under its owner's global id, recorded once, whole.
+    (record,) = ChangeRecord.objects.filter(kind="inspection")
+    assert (record.origin, record.version, len(record.payload["recommendations"])) == (CHILD, 1, 2)
+    assert record.payload["inspection_plan"] == item["payload"]["inspection_plan"]
+
+    # Changed only where it was made.
+    chair = tree.user("db.chair")
+    assert not can_manage_plan(chair, inspection.plan)
+    assert not can_answer(tree.user("himlam.cadre"), inspection.recommendations.first())
+    with pytest.raises(InspectionError) as refused:
+        inspection_plans.update_plan(inspection.plan, user=chair, title="Sửa ở cấp trên")
+    assert refused.value.code == "received"
+
+    # A newer version replaces the recommendations; a replay and an older one change nothing.
+    v2 = inspection_item("03127", version=2, inspection_uuid=item["object_uuid"],
+                         plan_uuid=item["payload"]["inspection_plan"].rpartition(":")[2], recommendations=("Chỉ còn một.",))
+    apply_batch(child, [v2])
+    again = apply_batch(child, [item, v2])
+    assert again.skipped == [item["global_id"], v2["global_id"]]
+    assert list(inspection.recommendations.values_list("text", flat=True)) == ["Chỉ còn một."]
+    assert InspectionPlan.objects.filter(received_from=item["payload"]["inspection_plan"]).count() == 1
+
+
+def test_an_inspection_by_a_unit_outside_the_subtree_or_over_a_non_subordinate_is_parked(tree, child):
+    from inspections.models import Inspection
+
+    by_outsider = inspection_item("03127", inspecting="01")   # Hà Nội inspecting an Điện Biên ward
+    sideways = inspection_item("03151", inspecting="094")     # a district inspecting another's ward
+    not_concluded = inspection_item("03124", status="in_progress")
+    result = apply_batch(child, [by_outsider, sideways, not_concluded])
+    reasons = {p["global_id"]: p["reason_en"] for p in result.parked}
+    assert "outside the subtree" in reasons[by_outsider["global_id"]]
+    assert "not below the inspecting unit" in reasons[sideways["global_id"]]
+    assert "Only concluded" in reasons[not_concluded["global_id"]]
+    assert not Inspection.objects.exists()

@@ -135,7 +135,7 @@ def wait_until_delivered(row: Peer, timeout: float = DELIVERY_TIMEOUT) -> None:
     while outbox.pending(Peer.objects.get(pk=row.pk)).exists():
         if time.monotonic() > deadline:
             row.refresh_from_db()
-            raise AssertionError(f"{outbox.lag(row)} items still owed; last error: {row.last_error}")
+            raise AssertionError(f"{outbox.lag(row)} items still owed; last error: {row.last_push_error}")
         time.sleep(0.2)
 
 
@@ -154,7 +154,7 @@ def test_a_year_of_reports_reaches_the_parent_through_a_crash_once_and_only_once
     time.sleep(3)
     row = Peer.objects.get(pk=parent.pk)
     assert outbox.pending(row).exists(), "everything was delivered before the crash: nothing tested"
-    assert row.last_error  # the task saw the parent go and is retrying with backoff
+    assert row.last_push_error  # the task saw the parent go and is retrying with backoff
     peer.start_web()
     wait_until_delivered(parent)
 

@@ -100,7 +100,7 @@ def test_the_central_committee_issues_a_plan_the_province_pulls_it_and_derives_i
     # come down too but are never overwritten here.
     assert sum(run["applied"] for run in runs) == 2 and sum(run["parked"] for run in runs) == 0, runs
     row.refresh_from_db()
-    assert row.pull_cursor and row.last_pull_at and not row.last_error
+    assert row.pull_cursor and row.last_pull_at and not row.last_pull_error
     pulled = PlanDocument.objects.get(uuid=issued["uuid"])
     assert pulled.unit == child_tree["TW"] and pulled.status == DocumentStatus.ISSUED
     assert pulled.source_name == f"sync:peer:{issued['uuid']}"

@@ -249,4 +249,4 @@ def test_a_failing_parent_leaves_its_error_on_the_peer(child):
 
     with pytest.raises(SyncError):
         pull.pull(child, client=Down())
-    assert "does not answer" in Peer.objects.get(pk=child.pk).last_error
+    assert "does not answer" in Peer.objects.get(pk=child.pk).last_pull_error

@@ -26,7 +26,7 @@ def central(tree):
     """This installation is Điện Biên's; its parent is the national installation (unreachable
     here: nothing in these tests needs an answer from it)."""
     row = Peer.objects.create(name="trung-uong", installation_id="trunguong", role=PeerRole.PARENT,
-                              base_url="http://127.0.0.1:9", unit=tree["11"], last_error="Hết thời gian chờ")
+                              base_url="http://127.0.0.1:9", unit=tree["11"], last_push_error="Hết thời gian chờ")
     add_key(row)
     return row
 
@@ -114,7 +114,8 @@ def test_push_and_pull_report_an_unreachable_parent_without_failing(tree, centra
     out, err = run("pull", "--peer", "trung-uong")
     assert "trung-uong" in err
     central.refresh_from_db()
-    assert "127.0.0.1:9" in central.last_error
+    # Each direction keeps its own last error.
+    assert "127.0.0.1:9" in central.last_push_error and "127.0.0.1:9" in central.last_pull_error
 
 
 def test_the_page_renders_in_english(client, tree, central, parked, settings):
