@@ -87,6 +87,10 @@ REFUSALS = {
         "Yêu cầu quá lớn: hãy giảm SYNC_BATCH_SIZE ở bên gửi hoặc tăng DATA_UPLOAD_MAX_MEMORY_SIZE ở bên nhận.",
         "The request is too large: lower SYNC_BATCH_SIZE at the sender or raise DATA_UPLOAD_MAX_MEMORY_SIZE here.",
     ),
+    "peer_token_revoked": (
+        "Mã truy cập cấp cho cài đặt này đã bị thu hồi, hết hạn hoặc không được gửi kèm; hãy xin mã mới.",
+        "The access token issued to this installation is revoked, expired or missing; ask for a new one.",
+    ),
     "signature_replayed_nonce": (
         "Yêu cầu này đã được nhận trước đó (gửi lại trùng mã dùng một lần).",
         "This request was already received (replayed nonce).",

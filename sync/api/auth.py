@@ -55,12 +55,32 @@ class SignatureRefused(exceptions.AuthenticationFailed):
         self.message_vi, self.message_en = error.message_vi, error.message_en
 
 
+def require_peer_token(request, peer) -> None:
+    """A child that was issued a token (sync.services.registration) sends it with every signed
+    request: revoking the token stops the child, as it stops any other holder, even though its
+    signing key is still good."""
+    from mttq_platform.models import ApiToken
+    from mttq_platform.models.tokens import digest
+    from sync.services.registration import token_name
+
+    if peer.role != PeerRole.CHILD:
+        return
+    issued = ApiToken.objects.filter(name=token_name(peer))
+    if not issued.exists():
+        return  # registered without a token: the signature alone speaks for it
+    header = authentication.get_authorization_header(request).split()
+    key = header[1].decode(errors="replace") if len(header) == 2 and header[0].lower() == b"token" else ""
+    if not key or not issued.usable().filter(key_digest=digest(key)).exists():
+        raise signing.refuse("peer_token_revoked")
+
+
 def verify_signature(request):
     """The verified Peer of a signed request (also set as ``request.peer``), None if unsigned."""
     if signing.HEADER_SIGNATURE not in request.headers:
         return None
     try:
         peer = signing.verify(request)
+        require_peer_token(request, peer)
     except SignatureError as error:
         raise SignatureRefused(error) from None
     request.peer = peer

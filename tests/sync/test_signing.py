@@ -275,6 +275,27 @@ def test_child_gets_a_scoped_read_only_token_revocable(tree):
     assert not ApiToken.objects.usable().filter(name="sync:dienbien").exists()
 
 
+def test_a_child_whose_token_is_revoked_is_refused_though_its_signature_is_good(tree, client, settings):
+    from sync.services.registration import issue_peer_token, revoke_peer_tokens
+
+    settings.INSTALLATION_ID = "central"
+    registration = register_peer(name="Điện Biên", installation_id="dienbien", role=PeerRole.CHILD, unit=tree["11"])
+
+    def ping(token_key):
+        headers = signing.sign_headers("GET", PING, b"", registration.key, "dienbien")
+        if token_key:
+            headers["Authorization"] = f"Token {token_key}"
+        return client.get(PING, headers=headers)
+
+    assert ping(registration.token_key).status_code == 200
+    missing = ping(None)  # a token was issued, so it must come along
+    assert_refused(missing.status_code, missing.json(), "peer_token_revoked")
+    revoke_peer_tokens(registration.peer)
+    refused = ping(registration.token_key)
+    assert_refused(refused.status_code, refused.json(), "peer_token_revoked")
+    assert ping(issue_peer_token(registration.peer)).status_code == 200  # a new token lets it back in
+
+
 def test_peer_may_write_only_its_subtree(local_peer, tree):
     peer = local_peer.peer
     assert peer_may_write(peer, tree["11"])
