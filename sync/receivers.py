@@ -18,6 +18,9 @@ The reviews demo writes its approval states with raw SQL and then sends ``report
 for all its reports at once: its accepted reports are recorded from that signal, in bulk.
 Not covered: other rows written by raw SQL or ``QuerySet.update`` outside ``update_audited``.
 """
+import contextvars
+from contextlib import contextmanager
+
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models.signals import m2m_changed, post_save, pre_save
@@ -90,6 +93,22 @@ def document_saved(sender, instance, raw=False, **kwargs):
         _record_document(instance)
 
 
+# Documents whose parts are being written by a caller that records the document once, whole, when
+# it is done (``filled_by_caller``): their parts' saves leave the change log alone.
+_filled_by_caller: contextvars.ContextVar[frozenset] = contextvars.ContextVar("sync_filled_by_caller", default=frozenset())
+
+
+@contextmanager
+def filled_by_caller(document: PlanDocument):
+    """Inside: saving parts of ``document`` does not rebuild its change-log row after each part
+    (a document of 40 tasks would be read whole 40 times); the caller records it at the end."""
+    token = _filled_by_caller.set(_filled_by_caller.get() | {document.pk})
+    try:
+        yield
+    finally:
+        _filled_by_caller.reset(token)
+
+
 @receiver(post_save, sender=Task, dispatch_uid="sync_task_saved")
 @receiver(post_save, sender=Section, dispatch_uid="sync_section_saved")
 @receiver(post_save, sender=LegalBasis, dispatch_uid="sync_basis_saved")
@@ -98,7 +117,8 @@ def document_saved(sender, instance, raw=False, **kwargs):
 def document_part_saved(sender, instance, raw=False, **kwargs):
     # No query unless this transaction recorded the part's document (then: refresh that row only;
     # a part changed later belongs to an amendment, recorded when the amendment is saved).
-    if not raw and instance.document_id in connection.__dict__.get("sync_documents_recorded", ()):
+    if (not raw and instance.document_id in connection.__dict__.get("sync_documents_recorded", ())
+            and instance.document_id not in _filled_by_caller.get()):
         document = PlanDocument.objects.get(pk=instance.document_id)
         record_change(document_kind(document), document, refresh_only=True)
 

@@ -84,8 +84,8 @@ REFUSALS = {
         "The request body was changed after it was signed.",
     ),
     "request_too_large": (
-        "Yêu cầu quá lớn: hãy giảm SYNC_BATCH_SIZE ở bên gửi hoặc tăng DATA_UPLOAD_MAX_MEMORY_SIZE ở bên nhận.",
-        "The request is too large: lower SYNC_BATCH_SIZE at the sender or raise DATA_UPLOAD_MAX_MEMORY_SIZE here.",
+        "Yêu cầu quá lớn: hãy giảm SYNC_BATCH_MAX_BYTES ở bên gửi hoặc tăng SYNC_INBOX_MAX_BYTES ở bên nhận.",
+        "The request is too large: lower SYNC_BATCH_MAX_BYTES at the sender or raise SYNC_INBOX_MAX_BYTES here.",
     ),
     "peer_token_revoked": (
         "Mã truy cập cấp cho cài đặt này đã bị thu hồi, hết hạn hoặc không được gửi kèm; hãy xin mã mới.",
@@ -151,6 +151,26 @@ def signed_path(request) -> str:
     return request.get_full_path()
 
 
+def max_peer_body_bytes() -> int:
+    return int(getattr(settings, "SYNC_INBOX_MAX_BYTES", 32 * 1024 * 1024))
+
+
+def peer_body(request) -> bytes:
+    """The body of a request from a known peer (checked before this is called). A peer's batch may
+    exceed DATA_UPLOAD_MAX_MEMORY_SIZE, the limit for everyone's forms; it gets its own,
+    SYNC_INBOX_MAX_BYTES, so a delivery is never stuck behind one large item."""
+    django_request = getattr(request, "_request", request)
+    try:
+        return django_request.body
+    except RequestDataTooBig:
+        length = int(django_request.META.get("CONTENT_LENGTH") or 0)
+        if length > max_peer_body_bytes():
+            raise refuse("request_too_large", status=413) from None
+        # Read here, within the peer's own limit; Django's body then answers what was read.
+        django_request._body = django_request.read(length)
+        return django_request._body
+
+
 def verify(request):
     """The Peer that signed ``request`` (a Django or DRF request), or ``SignatureError``.
 
@@ -180,10 +200,7 @@ def verify(request):
     if abs(now.timestamp() - timestamp) > max_skew_seconds():
         raise refuse("signature_stale_timestamp")
 
-    try:
-        actual_hash = body_hash(request.body)
-    except RequestDataTooBig:
-        raise refuse("request_too_large", status=413) from None
+    actual_hash = body_hash(peer_body(request))
     # The signature is checked over the hash the sender claims: a good signature with a body that
     # does not match it means the body was changed on the way, which deserves its own answer.
     claimed_hash = headers.get(HEADER_CONTENT_SHA256, "").strip().lower() or actual_hash

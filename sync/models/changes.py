@@ -2,12 +2,12 @@
 
 A row is written in the same transaction as the change it records (an issued plan, an accepted
 report, a concluded inspection, a unit change). ``txid`` is the writing transaction's id
-(``pg_current_xact_id()``); a reader returns only rows of transactions older than the oldest one
-still running (``pg_snapshot_xmin(pg_current_snapshot())``), so a cursor never passes a row that
-commits later with a smaller id: the feed is in commit order and paging misses nothing. See
-docs/decisions/0008-sync.md.
+(``pg_current_xact_id()``); a reader returns only rows of transactions older than the oldest
+transaction of this database still running with a transaction id (``commit_horizon``), so a cursor
+never passes a row that commits later with a smaller id: the feed is in commit order and paging
+misses nothing. See docs/decisions/0008-sync.md.
 """
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
@@ -33,6 +33,34 @@ class ChangeKind(models.TextChoices):
 FLOWING_DOWN = ("plan", "guidance", "unit")
 
 
+# The smallest transaction id that may still commit a row of this database: the oldest transaction
+# id held by another session connected to this database, or, with none, the next id to be assigned.
+# Transactions of other databases of the cluster and read-only ones (no id) cannot write a change
+# row, so, unlike pg_snapshot_xmin, they never hold the feed back. Why this is safe: the snapshot
+# (statement start) is taken before pg_stat_activity is read, so a transaction that gets its id
+# after that read has one at or above the snapshot's xmax; one still running at the read is listed;
+# one that ended between the two is committed for the reader's next statement. backend_xid is
+# 32 bits: widened with the epoch of the snapshot's xmax. pg_stat_clear_snapshot makes a reader
+# inside a longer transaction see the sessions as they are now, not as at its first look.
+COMMIT_HORIZON_SQL = """
+WITH snapshot AS (SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xmax),
+     running AS (
+        SELECT a.backend_xid::text::bigint AS xid FROM pg_stat_activity a
+        WHERE a.datname = current_database() AND a.backend_xid IS NOT NULL AND a.pid <> pg_backend_pid())
+SELECT LEAST(s.xmax, COALESCE(MIN(
+    CASE WHEN r.xid <= (s.xmax & 4294967295) THEN ((s.xmax >> 32) << 32) | r.xid
+         ELSE (((s.xmax >> 32) - 1) << 32) | r.xid END), s.xmax))
+FROM snapshot s LEFT JOIN running r ON TRUE GROUP BY s.xmax
+"""
+
+
+def commit_horizon() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(COMMIT_HORIZON_SQL)
+        return cursor.fetchone()[0]
+
+
 class ChangeRecordQuerySet(RestrictedQuerySet):
     unit_path = "unit"
     readable_from_ancestors = True
@@ -41,7 +69,7 @@ class ChangeRecordQuerySet(RestrictedQuerySet):
         """Rows every transaction of which has ended: safe to hand out past a cursor. Also the
         rows the reading transaction wrote itself (none for the API's readers, which only read;
         a test or job reading back what it just recorded sees it)."""
-        return self.filter(Q(txid__lt=RawSQL("pg_snapshot_xmin(pg_current_snapshot())::text::bigint", []))
+        return self.filter(Q(txid__lt=commit_horizon())
                            | Q(txid=RawSQL("pg_current_xact_id_if_assigned()::text::bigint", [])))
 
     def ancestor_readable_q(self, ancestors_q: Q) -> Q:

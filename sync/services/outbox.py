@@ -12,9 +12,11 @@ change log are never rewritten). Only the parent's acknowledgement moves it
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -25,10 +27,17 @@ from sync.models import ChangeKind, ChangeRecord, Peer
 
 UPWARD_KINDS = (ChangeKind.REPORT, ChangeKind.INSPECTION, ChangeKind.UNIT)
 DEFAULT_BATCH_SIZE = 200
+# Under the parent's SYNC_INBOX_MAX_BYTES (32 MiB by default) with room to spare; a batch is cut
+# before the item that would pass it (an item alone may be larger: it travels alone).
+DEFAULT_BATCH_MAX_BYTES = 8 * 1024 * 1024
 
 
 def batch_size() -> int:
     return int(getattr(settings, "SYNC_BATCH_SIZE", DEFAULT_BATCH_SIZE))
+
+
+def batch_max_bytes() -> int:
+    return int(getattr(settings, "SYNC_BATCH_MAX_BYTES", DEFAULT_BATCH_MAX_BYTES))
 
 
 @dataclass(frozen=True)
@@ -85,10 +94,18 @@ def next_batch(peer: Peer, size: int | None = None) -> dict | None:
     records = list(pending(peer)[: size or batch_size()])
     if not records:
         return None
+    items, total, limit = [], 0, batch_max_bytes()
+    for record in records:
+        item = item_of(record)
+        weight = len(json.dumps(item, cls=DjangoJSONEncoder, ensure_ascii=False).encode())
+        if items and total + weight > limit:
+            break
+        items.append(item)
+        total += weight
     return {
         "installation": settings.INSTALLATION_ID,
-        "through": records[-1].id,
-        "items": [item_of(record) for record in records],
+        "through": items[-1]["position"][1],
+        "items": items,
     }
 
 

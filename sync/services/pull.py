@@ -49,6 +49,7 @@ from sync.client import PeerClient
 from sync.errors import SyncError
 from sync.models import ChangeKind, ParkedItem, Peer, PeerRole, ReceivedItem
 from sync.payloads import SCHEMA_VERSION, received_from, record_change
+from sync.receivers import filled_by_caller
 from sync.services import apply as upward  # the receiving side of upward items (retries)
 
 log = logging.getLogger(__name__)
@@ -343,14 +344,15 @@ def apply_document(peer: Peer, kind: str, origin: str, object_uuid, version: int
     document.full_clean(exclude=["unit", "parent_plan", "created_by"])
     document.save()
 
-    sections = _replace_parts(document, payload)
-    _apply_tasks(document, payload.get("tasks") or [], sections)
-    if not PlanVersion.objects.filter(document=document, version=document.version).exists():
-        PlanVersion.objects.create(document=document, version=document.version, snapshot=guidance.snapshot(document))
-    _dispatch_amendment(document, previous_version, payload)
-    _dispatch_guidance(peer, document, payload)
+    with filled_by_caller(document):
+        sections = _replace_parts(document, payload)
+        _apply_tasks(document, payload.get("tasks") or [], sections)
+        if not PlanVersion.objects.filter(document=document, version=document.version).exists():
+            PlanVersion.objects.create(document=document, version=document.version, snapshot=guidance.snapshot(document))
+        _dispatch_amendment(document, previous_version, payload)
+        _dispatch_guidance(peer, document, payload)
     # The document's row in this installation's change log was written when it was saved, before
-    # its parts: written again now, in the same transaction, it carries the whole document on.
+    # its parts: completed now, once, in the same transaction, it carries the whole document on.
     record_change(kind, document)
     return document
 

@@ -1,5 +1,6 @@
 """A second, real installation for federation tests: its own PostgreSQL database, a web server
-subprocess on a free loopback port and, when asked, a Celery worker subprocess on its own broker.
+subprocess (gunicorn with deploy/gunicorn.conf.py) on a free loopback port and, when asked, a
+Celery worker subprocess on its own broker.
 
 The first installation is the test process itself (pytest-django's ``live_server`` on the test
 database, the ``celery_worker`` fixture of tests/conftest.py, ``settings.INSTALLATION_ID`` set by
@@ -46,6 +47,7 @@ import pytest
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 MANAGE = str(BASE_DIR / "manage.py")
+GUNICORN_CONFIG = BASE_DIR / "deploy" / "gunicorn.conf.py"
 START_TIMEOUT = 60  # seconds for a web server or a worker to answer
 COMMAND_TIMEOUT = 300
 LOG_TAIL = 80  # lines of a subprocess's log shown in an error
@@ -179,7 +181,7 @@ class Installation:
     def _spawn(self, name: str, args: list[str]) -> subprocess.Popen:
         log = open(self.log_dir / f"{name}.log", "ab")
         try:
-            # Own session: stopping it stops everything it started (runserver and worker children).
+            # Own session: stopping it stops everything it started (gunicorn's and the worker's children).
             return subprocess.Popen(args, cwd=BASE_DIR, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                                     start_new_session=True, preexec_fn=_die_with_parent)
         finally:
@@ -232,8 +234,10 @@ class Installation:
     def start_web(self) -> None:
         if self.web is not None and self.web.poll() is None:
             return
-        self.web = self._spawn("web", [sys.executable, MANAGE, "runserver", "--noreload", "--skip-checks",
-                                       f"127.0.0.1:{self.port}"])
+        # The production web server with the shipped configuration (deploy/gunicorn.conf.py), as
+        # a province's own server runs it; two workers, so one slow request does not hold the other.
+        self.web = self._spawn("web", [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONFIG),
+                                       "--bind", f"127.0.0.1:{self.port}", "--workers", "2"])
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.web.poll() is not None:

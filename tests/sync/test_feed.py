@@ -306,7 +306,6 @@ def test_paging_during_concurrent_writes_misses_nothing_and_repeats_nothing(tran
     for thread in threads:
         thread.join()
     expected = {str(u) for u in ChangeRecord.objects.values_list("object_uuid", flat=True)}
-    # The feed waits for the oldest transaction running in the cluster (other databases' too).
     deadline = time.monotonic() + 30
     while (read_page() or not expected <= set(seen)) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -359,6 +358,45 @@ def test_limit_is_bounded(tree):
         error = client.get(FEED, {"limit": limit}).json()["error"]
         assert error["status"] == 400 and len(error["detail"]["limit"]) == 2
     assert client.get(FEED, {"limit": 1000}).status_code == 200
+
+
+def _open_writing_transaction(dbname: str):
+    """Another session, on ``dbname``, inside a transaction that holds a transaction id."""
+    import psycopg2
+
+    params = connection.get_connection_params()
+    other = psycopg2.connect(**{**params, "dbname": dbname})
+    with other.cursor() as cur:
+        cur.execute("SELECT pg_current_xact_id()")  # assigns the id, as a first write would
+    return other
+
+
+def test_only_a_writer_of_this_database_holds_the_feed_back(transactional_tree):
+    """A transaction left open in another database of the cluster, or reading here, does not stop
+    the feed; a transaction of this database that may still write a change row does, until it ends."""
+    record = lambda n: ChangeRecord.objects.create(  # noqa: E731
+        kind=ChangeKind.UNIT, origin="local", object_uuid=unit_uuid(f"h-{n}"), version=1,
+        unit=transactional_tree["11"], payload={"n": n})
+    elsewhere = _open_writing_transaction("postgres")
+    reader = _open_writing_transaction(connection.settings_dict["NAME"])
+    reader.rollback()
+    with reader.cursor() as cur:
+        cur.execute("SELECT count(*) FROM sync_changerecord")  # a transaction that reads only: no transaction id
+    try:
+        first = record(1)
+        assert ChangeRecord.objects.committed().filter(pk=first.pk).exists()
+        writer = _open_writing_transaction(connection.settings_dict["NAME"])
+        try:
+            second = record(2)  # committed, but after the writer took its id: it may still write before it
+            assert not ChangeRecord.objects.committed().filter(pk=second.pk).exists()
+        finally:
+            writer.rollback()
+            writer.close()
+        assert ChangeRecord.objects.committed().filter(pk=second.pk).exists()
+    finally:
+        for other in (elsewhere, reader):
+            other.rollback()
+            other.close()
 
 
 @pytest.mark.django_db

@@ -55,3 +55,18 @@ def test_what_is_owed_is_the_subtrees_upward_kinds_after_the_watermark_in_batche
 
     acknowledged = outbox.acknowledge(parent, batch, {"acknowledged_through": batch["through"]})
     assert [record.pk for record in outbox.pending(acknowledged)] == [record.pk for record in owed[3:]]
+
+
+def test_a_batch_is_cut_by_bytes_and_an_item_larger_than_the_limit_travels_alone(tree, parent, settings):
+    ChangeRecord.objects.all().delete()
+    big, small_one, small_two = (
+        ChangeRecord.objects.create(kind=ChangeKind.UNIT, origin="local", object_uuid=f"00000000-0000-0000-0000-{n:012d}",
+                                    version=1, unit=tree["094"], payload={"name": "x" * size})
+        for n, size in ((1, 5000), (2, 100), (3, 100)))
+    settings.SYNC_BATCH_MAX_BYTES = 2000
+    first = outbox.next_batch(parent)
+    assert [item["object_uuid"] for item in first["items"]] == [str(big.object_uuid)]
+    assert first["through"] == big.pk
+    second = outbox.next_batch(outbox.acknowledge(parent, first, {"acknowledged_through": big.pk}))
+    assert [item["object_uuid"] for item in second["items"]] == [str(small_one.object_uuid), str(small_two.object_uuid)]
+    assert second["through"] == small_two.pk

@@ -19,7 +19,7 @@ from plans.services import editing, guidance
 from plans.services.derivation import default_rules, derive_plan
 from plans.services.importing import import_plan_file
 from sync.errors import SyncError
-from sync.models import ChangeKind, ParkedItem, Peer, PeerRole, ReceivedItem
+from sync.models import ChangeKind, ChangeRecord, ParkedItem, Peer, PeerRole, ReceivedItem
 from sync.payloads import SCHEMA_VERSION, payload_for, unit_payload, unit_uuid
 from sync.services import pull
 
@@ -250,3 +250,20 @@ def test_a_failing_parent_leaves_its_error_on_the_peer(child):
     with pytest.raises(SyncError):
         pull.pull(child, client=Down())
     assert "does not answer" in Peer.objects.get(pk=child.pk).last_pull_error
+
+
+def test_a_pulled_plan_is_recorded_here_once_whole_not_rebuilt_after_each_part(child, parent):
+    """Its row in this installation's change log is written when the document is saved and
+    completed once at the end: the whole document is read twice, not once per task or section."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    apply_all(child, parent.units)
+    with CaptureQueriesContext(connection) as queries:
+        assert apply_all(child, [parent.plan]) == ["applied"]
+    whole_reads = [q for q in queries.captured_queries if 'FROM "plans_legalbasis"' in q["sql"]]
+    assert len(parent.plan["payload"]["tasks"]) + len(parent.plan["payload"]["sections"]) > 20
+    assert len(whole_reads) <= 3, len(whole_reads)
+    (record,) = ChangeRecord.objects.filter(kind=ChangeKind.PLAN, object_uuid=parent.plan["object_uuid"])
+    assert len(record.payload["tasks"]) == len(parent.plan["payload"]["tasks"])
+    assert record.origin == CENTRAL

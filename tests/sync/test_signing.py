@@ -224,14 +224,20 @@ def test_verify_and_skew_setting(local_peer, settings):
     assert refused.value.code == "signature_stale_timestamp"
 
 
-def test_too_large_body_refused_in_json(local_peer, client, settings):
-    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10
+def test_a_peers_body_has_its_own_limit_and_too_large_is_refused_in_json(local_peer, client, settings):
     body = b'{"items": [1, 2, 3, 4, 5]}'
-    headers = signing.sign_headers("POST", PING, body, local_peer.key, "dienbien")
-    answer = client.post(PING, body, content_type="application/json", headers=headers)
+
+    def post():
+        headers = signing.sign_headers("POST", PING, body, local_peer.key, "dienbien")
+        return client.post(PING, body, content_type="application/json", headers=headers)
+
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10  # everyone's limit: a peer's batch is not held to it
+    assert post().status_code == 200
+    settings.SYNC_INBOX_MAX_BYTES = 10
+    answer = post()
     assert answer.status_code == 413
     assert answer.json()["error"]["code"] == "request_too_large"
-    assert not Nonce.objects.exists()
+    assert Nonce.objects.count() == 1  # only the accepted request's
 
 
 def test_inactive_peer_refused(local_peer):
