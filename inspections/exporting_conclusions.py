@@ -17,22 +17,6 @@ DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 RECOMMENDATION_HEADER = ["STT", "Nội dung kiến nghị", "Đơn vị, người chịu trách nhiệm", "Thời hạn"]
 
 
-class ConclusionWriter(DocxWriter):
-    def heading(self, text: str):
-        self.paragraph(text, bold=True, indent=False)
-
-    def grid(self, header: list[str], rows: list[list[str]]):
-        table = self.docx.add_table(rows=1, cols=len(header))
-        table.style = "Table Grid"
-        for cell, text in zip(table.rows[0].cells, header):
-            self.paragraph(text, container=cell, bold=True, size=Pt(12), align=WD_ALIGN_PARAGRAPH.CENTER, space_after=Pt(0))
-        for row in rows:
-            for cell, text in zip(table.add_row().cells, row):
-                self.paragraph(text, container=cell, size=Pt(12), space_after=Pt(0))
-        self.paragraph("")
-        return table
-
-
 def recommendation_rows(recommendations) -> list[list[str]]:
     return [[str(r.number), r.text, r.responsible, r.deadline.strftime("%d/%m/%Y")] for r in recommendations]
 
@@ -41,7 +25,7 @@ def export_docx(inspection: Inspection, recommendations) -> bytes:
     plan, unit = inspection.plan, inspection.unit
     docx = Document()
     set_up_page(docx)
-    w = ConclusionWriter(docx)
+    w = DocxWriter(docx)
     symbol = number_symbol(inspection) if inspection.conclusion_number else f"      /{inspection.conclusion_symbol or 'KL-MTTQ-BTT'}"
     w.letterhead([plan.unit.name.upper(), "BAN THƯỜNG TRỰC"], symbol, place_and_date(plan.place, inspection.conclusion_date))
     w.paragraph("KẾT LUẬN KIỂM TRA", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, space_after=Pt(0)).paragraph_format.space_before = Pt(12)
@@ -66,7 +50,7 @@ def export_docx(inspection: Inspection, recommendations) -> bytes:
     w.heading("IV. KIẾN NGHỊ")
     rows = recommendation_rows(recommendations)
     if rows:
-        w.grid(RECOMMENDATION_HEADER, rows)
+        w.grid(RECOMMENDATION_HEADER, rows, size=Pt(12), text_columns=len(RECOMMENDATION_HEADER))
         w.paragraph(f"{unit.name} báo cáo kết quả thực hiện các kiến nghị trên về Ban Thường trực {plan.unit.name} theo thời hạn nêu trên.")
     else:
         w.paragraph("Không có kiến nghị.", italic=True)

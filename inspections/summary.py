@@ -400,11 +400,7 @@ def export_docx(summary: InspectionSummary) -> bytes:
     w.placeholder("Đánh giá hạn chế và nguyên nhân")
     w.heading("IV. KIẾN NGHỊ, ĐỀ XUẤT")
     w.placeholder("Kiến nghị, đề xuất")
-    recipients = ["Các đơn vị được kiểm tra"]
-    if unit.parent_id:
-        recipients.append(f"Ban Thường trực Ủy ban MTTQ Việt Nam {unit.parent.area_name or unit.parent.name}")
-    recipients.append("Lưu: VT")
-    w.signature_block(recipients, "TM. BAN THƯỜNG TRỰC", "CHỦ TỊCH", placeholder("Họ và tên"))
+    w.standing_board_closing(unit, "Các đơn vị được kiểm tra", placeholder("Họ và tên"))
     buffer = BytesIO()
     docx.save(buffer)
     return buffer.getvalue()

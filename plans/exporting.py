@@ -104,6 +104,8 @@ def borderless_table(docx, widths):
 class DocxWriter:
     """Paragraphs and the Decree 30 parts (letterhead, signature) of any document the platform writes."""
 
+    cell_text = staticmethod(str)  # how a table cell's value is written (reports write figures their way)
+
     def __init__(self, docx):
         self.docx = docx
 
@@ -247,6 +249,33 @@ class DocxWriter:
     def closing(self, document: PlanDocument):
         if document.closing.strip():
             self.text_block(document.closing)
+
+    def heading(self, text: str):
+        self.paragraph(text, bold=True, indent=False)
+
+    def grid(self, header: list[str], rows: list[list], *, size=Pt(11), text_columns: int = 2):
+        """A bordered table: the header in bold, centred; the first ``text_columns`` columns' text
+        on the left, the figures (and every later column) on the right."""
+        table = self.docx.add_table(rows=1, cols=len(header))
+        table.style = "Table Grid"
+        for cell, text in zip(table.rows[0].cells, header):
+            self.paragraph(text, container=cell, bold=True, size=size, align=WD_ALIGN_PARAGRAPH.CENTER, space_after=Pt(0))
+        for row in rows:
+            for i, (cell, value) in enumerate(zip(table.add_row().cells, row)):
+                figure = i >= text_columns or isinstance(value, int)
+                self.paragraph(self.cell_text(value), container=cell, size=size, space_after=Pt(0),
+                               align=WD_ALIGN_PARAGRAPH.RIGHT if figure else WD_ALIGN_PARAGRAPH.LEFT)
+        self.paragraph("")
+        return table
+
+    def standing_board_closing(self, unit, first_recipient: str, signer_name: str):
+        """The end of a report of a unit's standing board: recipients (the unit above among them),
+        signed on behalf of the board by its chair."""
+        recipients = [first_recipient]
+        if unit.parent_id:
+            recipients.append(f"Ban Thường trực Ủy ban MTTQ Việt Nam {unit.parent.area_name or unit.parent.name}")
+        recipients.append("Lưu: VT")
+        self.signature_block(recipients, "TM. BAN THƯỜNG TRỰC", "CHỦ TỊCH", signer_name)
 
     def signature(self, document: PlanDocument):
         self.signature_block(document.recipients, document.signer_on_behalf, document.signer_title, document.signer_name)

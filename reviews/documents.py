@@ -307,21 +307,7 @@ def _addressee(document: ReportDocument) -> str:
 
 
 class ReportWriter(DocxWriter):
-    def grid(self, header: list[str], rows: list[list]):
-        table = self.docx.add_table(rows=1, cols=len(header))
-        table.style = "Table Grid"
-        for cell, text in zip(table.rows[0].cells, header):
-            self.paragraph(text, container=cell, bold=True, size=Pt(11), align=WD_ALIGN_PARAGRAPH.CENTER, space_after=Pt(0))
-        for row in rows:
-            cells = table.add_row().cells
-            for i, (cell, value) in enumerate(zip(cells, row)):
-                self.paragraph(cell_text(value), container=cell, size=Pt(11), space_after=Pt(0),
-                               align=WD_ALIGN_PARAGRAPH.LEFT if i <= 1 and not isinstance(value, int) else WD_ALIGN_PARAGRAPH.RIGHT)
-        self.paragraph("")
-        return table
-
-    def heading(self, text: str):
-        self.paragraph(text, bold=True, indent=False)
+    cell_text = staticmethod(cell_text)
 
     def placeholder(self, what: str):
         self.paragraph(placeholder(what), italic=True)
@@ -412,11 +398,7 @@ def export_docx(document: ReportDocument) -> bytes:
     w.placeholder("Phương hướng, nhiệm vụ")
     w.heading(f"{numerals[section + 1]}. KIẾN NGHỊ, ĐỀ XUẤT")
     w.placeholder("Kiến nghị, đề xuất")
-    recipients = ["Như kính gửi"]
-    if unit.parent_id:
-        recipients.append(f"Ban Thường trực Ủy ban MTTQ Việt Nam {unit.parent.area_name or unit.parent.name}")
-    recipients.append("Lưu: VT")
-    w.signature_block(recipients, "TM. BAN THƯỜNG TRỰC", "CHỦ TỊCH", placeholder("Họ và tên"))
+    w.standing_board_closing(unit, "Như kính gửi", placeholder("Họ và tên"))
     buffer = BytesIO()
     docx.save(buffer)
     return buffer.getvalue()
