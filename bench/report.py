@@ -40,7 +40,20 @@ def table(results: list[FigureResult]) -> str:
 
     out = [line(header), "  ".join("-" * w for w in widths), *map(line, rows)]
     notes = [f"  {r.figure}: {r.title}. {r.note}" for r in results]
-    return "\n".join(out + ["", "ratio = naive time / ours (how many times faster ours is).", *notes])
+    loads = [line for r in results if "pages" in r.extra for line in ["", *load_table(r)]]
+    return "\n".join(out + ["", "ratio = naive time / ours (how many times faster ours is).", *notes, *loads])
+
+
+def load_table(result: FigureResult) -> list[str]:
+    """The load figure's rows, one per page, as the README's Markdown table."""
+    out = [f"{result.figure}: {result.extra['users']} users, {result.extra['seconds']} s, "
+           f"{result.extra['workers']} gunicorn workers",
+           "| page | requests/s | p50 | p95 | p99 | queries |", "|---|---|---|---|---|---|"]
+    for page in result.extra["pages"]:
+        queries = page["queries_min"] if page["queries_min"] == page["queries_max"] else f"{page['queries_min']}–{page['queries_max']}"
+        out.append(f"| {page['page']} | {page['rps']:,.1f} | {page['p50_ms']:,.0f} ms | {page['p95_ms']:,.0f} ms "
+                   f"| {page['p99_ms']:,.0f} ms | {queries} |")
+    return out
 
 
 def document(results: list[FigureResult], *, scale: str, units: dict, database: str) -> dict:

@@ -12,6 +12,8 @@ class Scale:
     naive_load_sample: tuple[str, ...] | None  # provinces the per-object load is timed on; None = all loaded
     province: str  # the unit of the province user whose view the figures measure
     repeat: int  # timed runs per measurement (the median is reported)
+    load_seconds: int = 60  # how long locust drives the server (the load figure)
+    load_users: int = 4  # locust users: a cadre of each level (commune, district, province, central)
 
 
 SCALES = {
@@ -21,5 +23,5 @@ SCALES = {
     "full": Scale("full", None, None, ("11", "12"), "01", repeat=3),
     # A few seconds: Điện Biên with two of its districts (Điện Biên Phủ city, Mường Lay town),
     # 15 communes, ~115 units with member organizations.
-    "tiny": Scale("tiny", ("11",), ("094", "095"), None, "11", repeat=3),
+    "tiny": Scale("tiny", ("11",), ("094", "095"), None, "11", repeat=3, load_seconds=5),
 }

@@ -1,6 +1,11 @@
 from django.contrib import admin
 
 from mttq_platform.models import ApiToken, AuditLog
+from mttq_platform.security import superuser_only
+
+# Django lets any is_staff user into the admin; here only superusers come in. Others are sent to the
+# admin's login page, which says they are not allowed.
+admin.site.has_permission = superuser_only
 
 
 @admin.register(AuditLog)

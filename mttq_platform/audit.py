@@ -40,7 +40,8 @@ class AuditActorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        request.request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
+        # Set by RequestIdMiddleware (the proxy's id when sane); the audit rows share the logs' id.
+        request.request_id = getattr(request, "request_id", None) or uuid.uuid4().hex
         user = getattr(request, "user", None)
         # request.user is lazy; resolve it only when a write records it.
         with acting_as(_LazyUser(request) if user is not None else None, "web", request.request_id):

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from kombu import Queue
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from mttq_platform import embedded
+from mttq_platform import embedded, logs
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -26,7 +28,21 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-DEBUG = env_bool("DEBUG", False)
+# --- Production mode (deploy/) ---
+# DJANGO_ENV=production: debug pages off whatever DEBUG says, secrets and servers only from the
+# environment (never the embedded servers nor the key file under .data/), and the HTTPS settings
+# of the "Production mode" block at the end of this file.
+PRODUCTION = os.environ.get("DJANGO_ENV", "development").strip().lower() == "production"
+PRODUCTION_REQUIRED = ("SECRET_KEY", "DATABASE_URL", "CELERY_BROKER_URL", "ALLOWED_HOSTS")
+if PRODUCTION and (missing := [name for name in PRODUCTION_REQUIRED if not os.environ.get(name)]):
+    raise ImproperlyConfigured(
+        "DJANGO_ENV=production cần đặt các biến môi trường: {names} (xem bảng Settings trong README). "
+        "DJANGO_ENV=production needs these environment variables: {names} (see Settings in the README).".format(
+            names=", ".join(missing)
+        )
+    )
+# --- end production mode ---
+DEBUG = env_bool("DEBUG", False) and not PRODUCTION
 # Production sets SECRET_KEY; a bare machine gets a random key kept under .data/ so that
 # sessions survive a restart and no key is ever written in the code.
 SECRET_KEY = os.environ.get("SECRET_KEY") or embedded.local_secret_key()
@@ -57,6 +73,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "mttq_platform.middleware.RequestIdMiddleware",  # first: every log line after it has the request id
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -92,7 +109,10 @@ WSGI_APPLICATION = "mttq_platform.wsgi.application"
 
 DATABASES = {
     "default": dj_database_url.parse(
-        embedded.ensure_database_url(), conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60"))
+        embedded.ensure_database_url(), conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        # A kept connection is checked before a request uses it: after a database restart the
+        # first request reconnects instead of failing (tests/platform/test_faults.py).
+        conn_health_checks=True,
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -125,7 +145,8 @@ USE_TZ = True
 FORMAT_MODULE_PATH = ["mttq_platform.formats"]
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / ".data" / "static"
+# Where collectstatic writes (nginx or WhiteNoise serves it; deploy/ sets /srv/mttq/static).
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / ".data" / "static"))
 STATICFILES_DIRS = [BASE_DIR / "mttq_platform" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -158,6 +179,10 @@ SYNC_HTTP_TIMEOUT = float(os.environ.get("SYNC_HTTP_TIMEOUT", 30))
 # Upward delivery (sync.tasks.deliver): items per batch, and the retries' exponential backoff
 # (first wait in seconds, doubling up to 5 minutes) and count when the parent does not answer.
 SYNC_BATCH_SIZE = int(os.environ.get("SYNC_BATCH_SIZE", 200))
+# ... and at most this many bytes of JSON a batch; the parent takes a signed peer's body up to
+# SYNC_INBOX_MAX_BYTES (DATA_UPLOAD_MAX_MEMORY_SIZE stays the small limit for everyone else).
+SYNC_BATCH_MAX_BYTES = int(os.environ.get("SYNC_BATCH_MAX_BYTES", 8 * 1024 * 1024))
+SYNC_INBOX_MAX_BYTES = int(os.environ.get("SYNC_INBOX_MAX_BYTES", 32 * 1024 * 1024))
 SYNC_RETRY_BACKOFF = int(os.environ.get("SYNC_RETRY_BACKOFF", 2))
 SYNC_MAX_RETRIES = int(os.environ.get("SYNC_MAX_RETRIES", 8))
 
@@ -182,7 +207,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "mttq_platform.api.pagination.Pagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "mttq_platform.api.schema.PlatformAutoSchema",  # documents the JSON errors
     "EXCEPTION_HANDLER": "mttq_platform.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -225,10 +250,28 @@ CELERY_BEAT_SCHEDULE = {
     "sync-deliver-all": {"task": "sync.deliver_all", "schedule": 60.0},
     # Downward federation: pull the parent's issued plans and guidance (sync.tasks_pull).
     "sync-pull-all": {"task": "sync.pull_all", "schedule": 300.0},
+    # Health: its last run is /health/ready/'s "beat" check (mttq_platform.health).
+    "platform-heartbeat": {"task": "platform.heartbeat", "schedule": 60.0},
 }
 CELERY_IMPORTS = ["reviews.tasks_reminders"]  # task modules not named tasks.py
 CELERY_IMPORTS += ["sync.tasks_signing"]
 CELERY_IMPORTS += ["sync.tasks_pull"]
+CELERY_IMPORTS += ["mttq_platform.health"]
+# /health/ready/ fails its "beat" check when the heartbeat (every minute) is older than this.
+HEALTH_BEAT_MAX_AGE = int(os.environ.get("HEALTH_BEAT_MAX_AGE", 180))
+# --- Celery queues (deploy/) ---
+# Heavy jobs (a subtree's derivation, a year's roll-up rebuild) and federation calls (which wait on
+# other installations) have their own queues and workers, so they never hold up reminders and grant
+# expiry on `default`. Every queue is declared: a worker started without -Q (make run, the tests'
+# worker) consumes all of them; deploy/ starts one worker pool per queue.
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_QUEUES = [Queue("default"), Queue("heavy"), Queue("sync")]
+CELERY_TASK_ROUTES = {
+    "plans.derive_subtree": {"queue": "heavy"},
+    "reviews.rebuild_rollup": {"queue": "heavy"},
+    "sync.*": {"queue": "sync"},
+}
+# --- end Celery queues ---
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / ".data" / "celerybeat-schedule")
 
 SESSION_COOKIE_HTTPONLY = True
@@ -236,13 +279,101 @@ SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)  # true behind 
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"pgserver": {"level": "WARNING"}},
-}
+# Logs (mttq_platform.logs): JSON lines with the request id in production, readable text otherwise.
+LOG_FORMAT = os.environ.get("LOG_FORMAT") or ("json" if PRODUCTION else "text")
+LOGGING = logs.logging_config(LOG_FORMAT, os.environ.get("LOG_LEVEL", "INFO"))
 
 # Guardian's own backend is left out on purpose (see AUTHENTICATION_BACKENDS): it ignores expiry.
 SILENCED_SYSTEM_CHECKS = ["guardian.W001"]
+
+# --- Hardening --- (login lockout, content security policy and headers, API rate limits, cache)
+from datetime import timedelta  # noqa: E402
+
+from csp.constants import NONE, SELF  # noqa: E402
+
+INSTALLED_APPS += ["axes"]
+# Axes' middleware turns a locked-out login into the lockout page; it goes last. The CSP one
+# early, so that error pages get the policy too.
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware")
+MIDDLEWARE.insert(MIDDLEWARE.index("csp.middleware.CSPMiddleware") + 1, "mttq_platform.security.SecurityHeadersMiddleware")
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+# The lockout check comes before any backend that could let the password in.
+AUTHENTICATION_BACKENDS = ["mttq_platform.security.LoginLockoutBackend", *AUTHENTICATION_BACKENDS]
+
+# Login lockout: after AXES_FAILURE_LIMIT wrong passwords for one username from one address, that
+# pair is refused (the right password too) for AXES_COOLOFF_MINUTES, or until an administrator
+# unlocks it (admin "Access attempts", or `manage.py axes_reset_username <name>`).
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("AXES_COOLOFF_MINUTES", 30)))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False  # lockouts are still logged (WARNING); not every successful login
+# The client's address: REMOTE_ADDR, or behind TRUSTED_PROXY_COUNT proxies (nginx, an ingress)
+# the X-Forwarded-For entry the outermost trusted one appended (mttq_platform.security).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", 0))
+AXES_CLIENT_IP_CALLABLE = "mttq_platform.security.client_address"
+
+# Content security policy: nothing inline, nothing from elsewhere. The API docs page alone allows
+# inline styles (drf-spectacular's template; see mttq_platform/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+
+
+def _cache_url(broker_url: str) -> str:
+    """The broker's Redis, one database further (so that clearing the cache never empties the
+    broker's queues): redis://h:6379/0 -> redis://h:6379/1; the embedded socket gets db=1."""
+    if broker_url.startswith("redis+socket://"):
+        return "unix://" + broker_url.removeprefix("redis+socket://").split("?")[0] + "?db=1"
+    scheme, _, rest = broker_url.partition("://")
+    address, _, db = rest.partition("/")
+    db = db.split("?")[0]
+    return f"{scheme}://{address}/{(int(db or 0) + 1) % 16}"
+
+
+# Shared by every gunicorn worker: the API rate counts must be one count, not one per process.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ.get("CACHE_URL") or _cache_url(CELERY_BROKER_URL),
+        "KEY_PREFIX": "mttq",
+    }
+}
+# API rate limit per token (per user for a browser session, per address when anonymous), as DRF
+# writes rates: "600/min", "20/s". Empty: no limit. 429 answers carry Retry-After.
+API_RATE_PER_TOKEN = os.environ.get("API_RATE_PER_TOKEN", "600/min")
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["mttq_platform.security.PerTokenRateThrottle"]
+# --- end hardening ---
+
+# --- Production mode (deploy/), continued: what `manage.py check --deploy` asks for ---
+if PRODUCTION:
+    # TLS ends at nginx or the ingress, which says so in X-Forwarded-Proto (deploy/nginx/mttq.conf).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    # The orchestrator's probes speak plain HTTP straight to the container.
+    SECURE_REDIRECT_EXEMPT = [r"^health/"]
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 365 * 24 * 3600))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    # Hashed names and pre-compressed copies made by collectstatic (the Dockerfile runs it), served
+    # with far-future cache headers; development and tests keep the plain storage (no collectstatic).
+    STORAGES["staticfiles"] = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
+# --- end production mode ---

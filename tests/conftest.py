@@ -100,6 +100,16 @@ def transactional_tree(transactional_db) -> Tree:
     return build_tree()
 
 
+def pytest_configure(config):
+    """The cache (API rate counts) is a real Redis that outlives the test database: a run of its
+    own key prefix, so that a rerun within the minute does not inherit the last run's counts."""
+    import uuid
+
+    from django.conf import settings
+
+    settings.CACHES["default"]["KEY_PREFIX"] = f"mttq-test-{uuid.uuid4().hex[:8]}"
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """PBKDF2 costs ~0.5 s per user; the tree fixture makes ten. Tests need no slow hash."""

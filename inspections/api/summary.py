@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from inspections import summary as summaries
 from inspections.services.errors import InspectionError
+from mttq_platform.api.errors import checked_query
 from mttq_platform.api.viewsets import TokenAllowsMethod
 from mttq_platform.permissions import READ
 from orgtree.models import OrgUnit
@@ -108,7 +109,7 @@ class InspectionSummaryView(APIView):
         },
     )
     def get(self, request):
-        params = request.query_params
+        params = checked_query(request)
         try:
             years = summaries.parse_period(params.get("year", ""), params.get("until"))
         except InspectionError as error:

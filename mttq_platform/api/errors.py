@@ -57,3 +57,19 @@ def exception_handler(exc, context):
 
 def json_error_response(status: int, code: str) -> JsonResponse:
     return JsonResponse(error_body(status, code), status=status, json_dumps_params={"ensure_ascii": False})
+
+
+class NulInQuery(exceptions.ValidationError):
+    message_vi = "Tham số truy vấn chứa ký tự không hợp lệ (NUL)."
+    message_en = "A query parameter contains an invalid character (NUL)."
+
+
+def checked_query(request):
+    """``request.query_params`` of a view that reads them itself (no filter form): a value holding
+    a NUL character is refused with a 400. PostgreSQL text cannot hold one, so it would otherwise
+    fail as a 500 deep in the view's query."""
+    params = request.query_params
+    bad = sorted(name for name, values in params.lists() if "\x00" in name or any("\x00" in value for value in values))
+    if bad:
+        raise NulInQuery({name.replace("\x00", "") or "?": [NulInQuery.message_en] for name in bad})
+    return params

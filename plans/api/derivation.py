@@ -12,6 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
+from mttq_platform.api.errors import checked_query
 from mttq_platform.api.viewsets import RestrictedViewSetMixin
 from orgtree.models import OrgUnit
 from plans.models import DerivationJob, DerivationRule, PlanDocument
@@ -112,7 +113,7 @@ class PlanDerivePreviewViewSet(viewsets.GenericViewSet):
     @action(detail=True, url_path="derive-preview")
     def derive_preview(self, request, uuid=None):
         plan = _visible(self.queryset.restrict(request.user), uuid=uuid)
-        code = request.query_params.get("unit")
+        code = checked_query(request).get("unit")
         if not code:
             raise exceptions.ValidationError({"unit": ["Thiếu mã đơn vị / the unit code is required"]})
         unit = _visible(OrgUnit.objects.restrict(request.user, with_extra=False).select_related("kind"), code=code)

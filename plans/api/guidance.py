@@ -72,7 +72,7 @@ class InboxItemViewSet(RestrictedReadOnlyViewSet):
         return get_object_or_404(InboxItem.objects.restrict(self.request.user).select_related("dispatch__document", "plan"), pk=pk)
 
     @extend_schema(responses=ChangeSerializer(many=True))
-    @action(detail=True)
+    @action(detail=True, pagination_class=None, filter_backends=[])  # one unpaginated list
     def changes(self, request, pk=None):
         return Response(ChangeSerializer(guidance.changes_for(self.get_object()), many=True).data)
 
@@ -100,7 +100,7 @@ class DispatchViewSet(RestrictedReadOnlyViewSet):
     filterset_fields = {"document__unit__code": ["exact"], "kind": ["exact"]}
 
     @extend_schema(responses=FollowUpSerializer(many=True))
-    @action(detail=True, url_path="follow-up")
+    @action(detail=True, url_path="follow-up", pagination_class=None, filter_backends=[])  # one unpaginated list
     def follow_up(self, request, pk=None):
         rows = guidance.follow_up(self.get_object())
         # Only the receiving units the caller may see (an upper unit sees its whole subtree).

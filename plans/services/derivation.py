@@ -827,14 +827,13 @@ class _SubtreeDerivation:
         DerivationJob.objects.filter(pk=self.job.pk).update(total=len(targets))
         # unit id -> the plan its children derive from: the source, then each unit's derived plan.
         self.plan_of = {self.source.unit_id: self.source.pk}
-        done = created = 0
+        done = 0
         for depth, layer in groupby(targets, key=lambda unit: unit.depth):
             layer = list(layer)
             for start in range(0, len(layer), BATCH_UNITS):
                 batch = layer[start:start + BATCH_UNITS]
-                created += self._derive_batch(batch, index, levels)
                 done += len(batch)
-                DerivationJob.objects.filter(pk=self.job.pk).update(done=done, created_plans=created)
+                self._derive_batch(batch, index, levels, done)
 
     def _parent_plan(self, unit: OrgUnit, index: _UnitIndex) -> int:
         current = index.by_id.get(unit.parent_id)
@@ -844,7 +843,7 @@ class _SubtreeDerivation:
             current = index.by_id.get(current.parent_id)
         return self.source.pk
 
-    def _derive_batch(self, batch: list[OrgUnit], index: _UnitIndex, levels: _Levels) -> int:
+    def _derive_batch(self, batch: list[OrgUnit], index: _UnitIndex, levels: _Levels, done: int) -> int:
         pairs = [(unit, self._parent_plan(unit, index)) for unit in batch]
         try:
             with transaction.atomic():
@@ -856,6 +855,10 @@ class _SubtreeDerivation:
                 }
                 missing = [(unit, parent) for unit, parent in pairs if (unit.pk, parent) not in existing]
                 made = _Deriver(index, levels, self.writer_class()).derive(missing)
+                # Counted in the batch's transaction: a run killed between batches and run again
+                # (a redelivered task) adds to what the batches before it committed, never twice.
+                DerivationJob.objects.filter(pk=self.job.pk).update(
+                    done=done, created_plans=models.F("created_plans") + len(made))
         except Exception as exc:
             level = levels.by_id[batch[0].level_id]
             raise DerivationError(

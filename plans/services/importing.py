@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import re
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -30,6 +29,8 @@ from plans.parsing.model import ParsedPlan, ParsedTask
 from plans.parsing.parties import ParsedParty, parse_parties
 from plans.parsing.structure import parse_plan
 from plans.parsing.text import clean
+from reviews.services import evidence
+from reviews.services.errors import ReviewError
 
 MAX_FILE_SIZE = 5 * 1024 * 1024  # a long real plan is about 100 KB as .docx; 5 MB leaves room for images
 ACCEPTED_SUFFIXES = (".txt", ".docx")
@@ -98,14 +99,13 @@ def check_plan_content(name: str, data: bytes) -> str:
     if not data.strip():
         raise PlanImportError(_("Tệp rỗng."))
     if suffix == ".docx":
-        if not zipfile.is_zipfile(io.BytesIO(data)):
-            raise PlanImportError(_("Tệp .docx không hợp lệ: không phải tệp Word (.docx)."))
+        # The evidence uploads' check (reviews.services.evidence): the archive's directory is read
+        # without inflating anything, so a zip bomb or a file with macros is refused before the parser.
         try:
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                is_word = "word/document.xml" in archive.namelist()
-        except zipfile.BadZipFile:
-            is_word = False
-        if not is_word:
+            kind = evidence.sniff_kind(io.BytesIO(data))
+        except ReviewError as refusal:
+            raise PlanImportError(_ARCHIVE_REFUSALS.get(refusal.code, _ARCHIVE_REFUSALS["zip_bomb"])) from refusal
+        if kind != "docx":
             raise PlanImportError(_("Tệp .docx không hợp lệ: không phải tệp Word (.docx)."))
         return "docx"
     try:
@@ -119,6 +119,10 @@ def check_plan_content(name: str, data: bytes) -> str:
 
 
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+_ARCHIVE_REFUSALS = {
+    "zip_bomb": _("Tệp .docx giải nén ra quá lớn, không nhận."),
+    "macro": _("Tệp .docx có chứa macro, không nhận. Hãy lưu lại thành tệp không có macro."),
+}
 
 
 def parse_plan_file(plan_file: PlanFile) -> ParsedPlan:

@@ -16,6 +16,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from mttq_platform.api.errors import checked_query
 from mttq_platform.api.viewsets import TokenAllowsMethod
 from mttq_platform.permissions import READ
 from orgtree.models import OrgUnit
@@ -58,7 +59,7 @@ class ReportDocumentView(APIView):
         },
     )
     def get(self, request):
-        params = request.query_params
+        params = checked_query(request)
         try:
             year = int(params.get("year", ""))
         except ValueError:

@@ -17,6 +17,7 @@ from rest_framework import exceptions, permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from mttq_platform.api.errors import checked_query
 from mttq_platform.api.viewsets import TokenAllowsMethod
 from mttq_platform.permissions import READ
 from orgtree.models import OrgUnit
@@ -113,7 +114,7 @@ class RollupView(APIView):
         summary="Roll-up of a unit's subtree for a year",
     )
     def get(self, request):
-        params = request.query_params
+        params = checked_query(request)
         try:
             year = int(params.get("year") or params.get("period") or "")
         except ValueError:

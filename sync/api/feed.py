@@ -34,6 +34,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from mttq_platform.api.authentication import ScopedTokenAuthentication
+from mttq_platform.api.errors import checked_query
 from mttq_platform.api.viewsets import TokenAllowsMethod
 from sync.api.auth import SignedPeerAuthentication
 from sync.models import ChangeKind, ChangeRecord
@@ -214,7 +215,7 @@ class SyncReadView(APIView):
     permission_classes = [permissions.IsAuthenticated, TokenAllowsMethod]
 
     def filtered(self, request, records):
-        kinds = [k for k in request.query_params.get("kind", "").split(",") if k]
+        kinds = [k for k in checked_query(request).get("kind", "").split(",") if k]
         if kinds:
             if not set(kinds) <= set(ChangeKind.values):
                 raise _invalid("kind", f"Loại không hợp lệ; dùng: {', '.join(ChangeKind.values)}.",

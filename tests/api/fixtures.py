@@ -7,13 +7,16 @@ undone after it. Not for transactional tests (a worker thread cannot see uncommi
 """
 import pytest
 from django.db import transaction
+from django.test import override_settings
 
 from tests.conftest import build_tree
 
 
 @pytest.fixture(scope="module")
 def module_tree(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock(), transaction.atomic():
+    # The per-test fast hasher (tests/conftest.py) is not active yet in a module fixture.
+    fast_hashing = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+    with django_db_blocker.unblock(), transaction.atomic(), fast_hashing:
         yield build_tree()
         transaction.set_rollback(True)
 
