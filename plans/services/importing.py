@@ -291,12 +291,7 @@ class _PartyResolver:
         )
 
     def body(self, name: str) -> OutsideBody:
-        name = normalize_body_name(name)
-        key = name.casefold()
-        if key not in self.bodies:
-            # "Sở Tài Chính" and "Sở Tài chính" are one body: matched without regard to case.
-            self.bodies[key] = OutsideBody.objects.filter(name__iexact=name).first() or OutsideBody.objects.create(name=name)
-        return self.bodies[key]
+        return outside_body(name, self.bodies)
 
     def named_unit(self, party: ParsedParty) -> OrgUnit | None:
         if not party.place:
@@ -331,3 +326,13 @@ def import_report(parsed: ParsedPlan) -> list[str]:
         where = f"{item.line}: " if item.line else ""
         lines.append(f"  {where}{item.text}  [{item.attached_to}]")
     return lines
+
+
+def outside_body(name: str, found: dict) -> OutsideBody:
+    """The outside body named ``name`` (made on first sight), remembered in ``found`` for the rest
+    of one import. "Sở Tài Chính" and "Sở Tài chính" are one body: matched without regard to case."""
+    name = normalize_body_name(name)
+    key = name.casefold()
+    if key not in found:
+        found[key] = OutsideBody.objects.filter(name__iexact=name).first() or OutsideBody.objects.create(name=name)
+    return found[key]

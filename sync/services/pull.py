@@ -44,7 +44,7 @@ from plans.models import (
 from plans.models.base import PUBLISHED_STATUSES
 from plans.parsing import parse_parties
 from plans.services import guidance
-from plans.services.importing import normalize_body_name
+from plans.services.importing import outside_body
 from sync.client import PeerClient
 from sync.errors import SyncError
 from sync.models import ChangeKind, ParkedItem, Peer, PeerRole, ReceivedItem
@@ -444,11 +444,7 @@ class PartyRows:
         return self.units[code]
 
     def body(self, name: str) -> OutsideBody:
-        name = normalize_body_name(name)
-        key = name.casefold()
-        if key not in self.bodies:
-            self.bodies[key] = OutsideBody.objects.filter(name__iexact=name).first() or OutsideBody.objects.create(name=name)
-        return self.bodies[key]
+        return outside_body(name, self.bodies)
 
     def save(self) -> None:
         bulk_create_audited(TaskParty, self.rows)
