@@ -6,8 +6,12 @@ ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /app
+# Exactly the pinned, hash-checked run-time dependencies (requirements.lock, `make lock`), then the
+# platform itself without letting pip resolve anything again.
+COPY requirements.lock .
+RUN pip install --upgrade pip && pip install --require-hashes --no-deps -r requirements.lock
 COPY . .
-RUN pip install --upgrade pip && pip install .
+RUN pip install --no-deps .
 
 FROM python:3.11-slim
 ENV PATH=/opt/venv/bin:$PATH \

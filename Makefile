@@ -42,18 +42,21 @@ smoke-embedded: install
 	env -u DATABASE_URL -u CELERY_BROKER_URL MTTQ_DATA_DIR=$${MTTQ_DATA_DIR:-.data/smoke} \
 	  $(WITH_SERVICES) $(PY) -m mttq_platform.smoke
 
-# requirements.lock: every dependency (dev extra included) pinned with its hashes, from pyproject.toml.
-# Run after changing dependencies; it asks PyPI (the machine's pip config and local wheels are left out,
-# so that the hashes are PyPI's). `pip install --require-hashes -r requirements.lock` installs it exactly.
+# requirements.lock: what the platform runs on (the Dockerfile installs exactly that), and
+# requirements-dev.lock: that plus the dev extra (tests, bench, tools); both pinned with PyPI's hashes,
+# from pyproject.toml. The run-time lock is resolved within the dev lock, so a package has one version
+# in both. Run after changing dependencies; it asks PyPI (the machine's pip config and local wheels
+# are left out, so that the hashes are PyPI's).
+PIP_COMPILE := env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null $(VENV)/bin/pip-compile --quiet --generate-hashes \
+	  --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
 lock: install
-	env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null $(VENV)/bin/pip-compile --quiet --generate-hashes \
-	  --allow-unsafe --strip-extras --extra dev --no-emit-index-url --no-emit-find-links \
-	  -o requirements.lock pyproject.toml
+	$(PIP_COMPILE) --extra dev -o requirements-dev.lock pyproject.toml
+	$(PIP_COMPILE) --constraint requirements-dev.lock -o requirements.lock pyproject.toml
 
-# Known vulnerabilities of requirements.lock (pip-audit): fails on one with a fixed release unless
+# Known vulnerabilities of both locks (pip-audit): fails on one with a fixed release unless
 # .ci/audit-ignore.txt lists it with a reason; warns and passes when the service cannot be reached.
 audit: install
-	$(PY) .ci/audit.py requirements.lock
+	$(PY) .ci/audit.py requirements.lock requirements-dev.lock
 
 messages: install
 	cd mttq_platform && ../$(PY) ../manage.py compilemessages

@@ -1,4 +1,5 @@
-"""Known vulnerabilities of the locked dependencies (requirements.lock), with pip-audit.
+"""Known vulnerabilities of the locked dependencies (requirements.lock, requirements-dev.lock), with
+pip-audit.
 
 Fails (exit 1) on any known vulnerability that has a fixed version, unless its id is in
 .ci/audit-ignore.txt with a reason. pip-audit has no severity filter: "a fix exists" is the line
@@ -9,9 +10,10 @@ When the vulnerability service cannot be asked (no network, or a package index w
 API, where every package comes back "not found"), it prints a warning and exits 0: the audit must
 not block work on a machine that cannot reach it. AUDIT_REQUIRE_SERVICE=1 makes that a failure.
 
-It first checks that the lock pins every dependency named in pyproject.toml (else: run `make lock`).
+It first checks that each lock pins every dependency named in pyproject.toml (the dev extra too for
+a lock named *-dev*) and that a package pinned by two locks has one version (else: run `make lock`).
 
-Usage: python .ci/audit.py [requirements.lock]
+Usage: python .ci/audit.py requirements.lock [requirements-dev.lock ...]
 """
 from __future__ import annotations
 
@@ -45,12 +47,31 @@ def _name(requirement: str) -> str:
     return re.sub(r"[-_.]+", "-", re.match(r"[A-Za-z0-9._-]+", requirement).group()).lower()
 
 
+def pins(lock: Path) -> dict[str, str]:
+    """name -> version of every `name==version` line of a lock."""
+    return {_name(line): line.split("==", 1)[1].split()[0].rstrip("\\")
+            for line in lock.read_text().splitlines() if "==" in line and not line.startswith((" ", "#"))}
+
+
 def missing_from_lock(lock: Path) -> list[str]:
-    """pyproject.toml's dependencies (dev extra included) that the lock does not pin: a stale lock."""
+    """pyproject.toml's dependencies (the dev extra too for a dev lock) that the lock does not pin."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    wanted = [*project["dependencies"], *project.get("optional-dependencies", {}).get("dev", [])]
-    pinned = {_name(line) for line in lock.read_text().splitlines() if "==" in line and not line.startswith((" ", "#"))}
-    return sorted({_name(requirement) for requirement in wanted} - pinned)
+    wanted = [*project["dependencies"]]
+    if "-dev" in lock.name:
+        wanted += project.get("optional-dependencies", {}).get("dev", [])
+    return sorted({_name(requirement) for requirement in wanted} - pins(lock).keys())
+
+
+def disagreements(locks: list[Path]) -> list[str]:
+    """Packages that two locks pin at different versions."""
+    seen: dict[str, tuple[str, str]] = {}
+    found = []
+    for lock in locks:
+        for name, version in pins(lock).items():
+            first = seen.setdefault(name, (version, lock.name))
+            if first[0] != version:
+                found.append(f"{name} {first[0]} ({first[1]}) / {version} ({lock.name})")
+    return found
 
 
 def unreachable(message: str) -> int:
@@ -59,10 +80,23 @@ def unreachable(message: str) -> int:
 
 
 def main() -> int:
-    lock = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "requirements.lock")
-    if stale := missing_from_lock(lock):
-        print(f"{lock.name} does not pin {', '.join(stale)} from pyproject.toml: run `make lock`.", file=sys.stderr)
+    locks = [Path(arg) for arg in sys.argv[1:]] or [ROOT / "requirements.lock", ROOT / "requirements-dev.lock"]
+    for lock in locks:
+        if stale := missing_from_lock(lock):
+            print(f"{lock.name} does not pin {', '.join(stale)} from pyproject.toml: run `make lock`.", file=sys.stderr)
+            return 1
+    if split := disagreements(locks):
+        print(f"the locks disagree: {'; '.join(split)}: run `make lock`.", file=sys.stderr)
         return 1
+    # One pip-audit run over the largest lock, when it holds every other lock's pins (the dev lock
+    # does: the run-time lock is resolved within it); else each lock is audited in turn.
+    widest = max(locks, key=lambda path: len(pins(path)))
+    if all(pins(lock).keys() <= pins(widest).keys() for lock in locks):
+        locks = [widest]
+    return max(audit(lock) for lock in locks)
+
+
+def audit(lock: Path) -> int:
     command = [sys.executable, "-m", "pip_audit", "-r", str(lock), "--require-hashes", "--disable-pip",
                "--format", "json", "--progress-spinner", "off", "--timeout", "30"]
     result = subprocess.run(command, capture_output=True, text=True)

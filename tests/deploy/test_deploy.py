@@ -4,8 +4,8 @@
   the login page, a real login, the HTTPS redirect, and a hashed static file from WhiteNoise;
 - `manage.py check --deploy --fail-level WARNING` clean with the production settings, and the
   production mode refusing to start without its secrets;
-- the compose file against the compose-spec JSON schema (and `docker compose config` when the
-  plugin is there), the Kubernetes manifests against kubernetes-validate's bundled schemas, the
+- the compose file against the compose-spec JSON schema and through `docker compose config` (or
+  Debian's `docker-compose`, which .ci/run installs), the Kubernetes manifests against kubernetes-validate's bundled schemas, the
   systemd units through `systemd-analyze verify`, the nginx configuration through `nginx -t`;
 - every Celery queue the settings declare has its workers in each layout, and beat is one.
 """
@@ -223,6 +223,10 @@ def test_image_runs_as_a_user_and_its_commands_name_files_that_exist():
     user = re.findall(r"^USER (\S+)", dockerfile, re.M)
     assert user and user[-1].split(":")[0] not in ("root", "0")
     assert "collectstatic" in dockerfile
+    # The image installs the hash-checked run-time lock, and nothing that pip would resolve again.
+    installs = re.findall(r"pip install (.+)", dockerfile)
+    assert any("--require-hashes" in line and "-r requirements.lock" in line and "--no-deps" in line for line in installs)
+    assert all("--no-deps" in line or line.startswith("--upgrade pip") for line in installs), installs
     # Every /app/... path a layout runs must exist in the repository (the image copies it to /app).
     layouts = [ROOT / "Dockerfile", DEPLOY / "docker-compose.yml", *sorted((DEPLOY / "k8s").glob("*.yaml"))]
     referenced = {path for layout in layouts for path in re.findall(r"/app/([\w./-]+\.py)", layout.read_text())}
@@ -267,16 +271,30 @@ def test_compose_specification_check_catches_a_mistake():
     assert not jsonschema.validators.validator_for(schema)(schema).is_valid(compose)
 
 
-def test_docker_compose_config_accepts_the_file(tmp_path):
+def compose_command() -> list[str] | None:
+    """The Compose v2 plugin, else Compose v1 (Debian's docker-compose): both must accept the file."""
     docker = shutil.which("docker")
-    plugin = docker and subprocess.run([docker, "compose", "version"], capture_output=True).returncode == 0
-    if not plugin:
-        pytest.skip("docker compose plugin not installed (the schema test above validates the file)")
+    if docker and subprocess.run([docker, "compose", "version"], capture_output=True).returncode == 0:
+        return [docker, "compose"]
+    return [legacy] if (legacy := shutil.which("docker-compose")) else None
+
+
+def test_docker_compose_config_accepts_the_file(tmp_path):
+    compose = compose_command()
+    if compose is None:
+        pytest.skip("neither `docker compose` nor `docker-compose` installed (the schema test above validates the file)")
     copy = shutil.copytree(DEPLOY, tmp_path / "deploy")
     shutil.copy(copy / "mttq.env.example", copy / "mttq.env")
-    result = subprocess.run([docker, "compose", "-f", str(copy / "docker-compose.yml"), "config", "--quiet"],
+    result = subprocess.run([*compose, "-p", "mttq", "-f", str(copy / "docker-compose.yml"), "config", "--quiet"],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+    # ... and refuses a broken one (a service that depends on one that does not exist).
+    broken = compose_file()
+    broken["services"]["web"]["depends_on"] = {"postgress": {"condition": "service_healthy"}}
+    (copy / "docker-compose.yml").write_text(yaml.safe_dump(broken))
+    result = subprocess.run([*compose, "-p", "mttq", "-f", str(copy / "docker-compose.yml"), "config", "--quiet"],
+                            capture_output=True, text=True)
+    assert result.returncode != 0 and "postgress" in result.stderr
 
 
 # --- Kubernetes -------------------------------------------------------------------------------
