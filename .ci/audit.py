@@ -29,16 +29,16 @@ ROOT = Path(__file__).resolve().parent.parent
 IGNORE_FILE = ROOT / ".ci" / "audit-ignore.txt"
 
 
-def ignored_ids() -> dict[str, str]:
+def ignored_ids(path: Path = IGNORE_FILE) -> dict[str, str]:
     """id -> reason; a line without a reason is an error (an ignore must say why)."""
     ignores = {}
-    for number, line in enumerate(IGNORE_FILE.read_text().splitlines(), 1) if IGNORE_FILE.exists() else ():
+    for number, line in enumerate(path.read_text().splitlines(), 1) if path.exists() else ():
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
         vuln_id, _, reason = line.partition(" ")
         if not reason.strip():
-            sys.exit(f"{IGNORE_FILE.name}:{number}: {vuln_id} has no reason; write why it is ignored.")
+            sys.exit(f"{path.name}:{number}: {vuln_id} has no reason; write why it is ignored.")
         ignores[vuln_id] = reason.strip()
     return ignores
 
@@ -105,7 +105,11 @@ def audit(lock: Path) -> int:
     except json.JSONDecodeError:
         last = (result.stderr.strip().splitlines() or ["no output"])[-1]
         return unreachable(last[:300])
+    return judge(report, ignored_ids())
 
+
+def judge(report: dict, ignores: dict[str, str]) -> int:
+    """pip-audit's JSON report -> exit code: 1 on a vulnerability with a fixed release not ignored."""
     dependencies = report.get("dependencies", [])
     skipped = [d for d in dependencies if "skip_reason" in d]
     if dependencies and len(skipped) == len(dependencies):
@@ -113,7 +117,6 @@ def audit(lock: Path) -> int:
     for dependency in skipped:
         print(f"WARNING: not audited: {dependency['name']}: {dependency['skip_reason']}", file=sys.stderr)
 
-    ignores = ignored_ids()
     failures = 0
     for dependency in dependencies:
         for vuln in dependency.get("vulns", []):

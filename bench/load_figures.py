@@ -162,6 +162,8 @@ def run_locust(url: str, plan_file: Path, users: int, seconds: int, directory: P
 @figure("The most used pages and API lists under load (gunicorn, 2 workers; locust in another process)")
 def load(ctx: BenchContext) -> Comparison:
     national_year(ctx)  # unmeasured: the plans and reports the pages read
+    # From here on the machine should be quiet: the figures are wall times.
+    print("bench: load: the data is ready, measuring ...", file=sys.stderr, flush=True)
     people = personas(ctx)
     queries: dict[str, list[int]] = {}
     serial = []

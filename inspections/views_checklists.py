@@ -35,14 +35,11 @@ from django.views.generic import TemplateView
 
 from inspections.models import ChecklistEvidence, ChecklistItem, ChecklistResult, Inspection
 from inspections.services import checklists as checklist_service, rules
-from inspections.views_conclusions import for_unit_q
+from inspections.views_conclusions import error_text, for_unit_q
 from orgtree.models import OrgUnit
+from reviews.forms import ReviewErrorMixin
 from reviews.services.errors import ReviewError
 from reviews.views_evidence import private_file_response
-
-
-def error_text(error: ReviewError) -> str:
-    return f"{error.message_vi} / {error.message_en}"
 
 
 class ChecklistItemForm(forms.Form):
@@ -60,7 +57,7 @@ class ChecklistItemForm(forms.Form):
                    initial={"result": item.result, "note": item.note, "version": item.version})
 
 
-class ChecklistEvidenceForm(forms.Form):
+class ChecklistEvidenceForm(ReviewErrorMixin, forms.Form):
     file = forms.FileField(label=gettext_lazy("Tệp minh chứng (PDF, ảnh, Word, Excel)"))
 
     @classmethod
@@ -268,6 +265,22 @@ class EvidenceUploadView(ItemMixin, View):
             except ReviewError as error:
                 form.add_error(None, error_text(error))
         return self.answer(item, evidence_form=form)
+
+
+class EvidenceRemoveView(ItemMixin, View):
+    """POST: remove one evidence file of an item (the same people and time as an upload)."""
+
+    def post(self, request, *args, **kwargs):
+        item = self.get_item()
+        evidence = ChecklistEvidence.objects.restrict(request.user).filter(item=item, uuid=kwargs["evidence"]).first()
+        if evidence is None:
+            raise Http404(str(kwargs["evidence"]))
+        form = ChecklistEvidenceForm.for_item(item)
+        try:
+            checklist_service.remove_checklist_evidence(evidence, user=request.user)
+        except ReviewError as error:
+            form.add_refusal(error_text(error))
+        return self.answer(item, evidence_form=form if form.errors else None)
 
 
 class EvidenceDownloadView(ChecklistMixin, View):

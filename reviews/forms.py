@@ -7,14 +7,22 @@ the views put back on the form with what the user typed kept.
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from mttq_platform.templatetags.mttq import localized_name
 from reviews.models import ProgressStatus
 from reviews.services.errors import ReviewError
 
 
 class ReviewErrorMixin:
+    def add_refusal(self, text: str) -> None:
+        """A refusal shown above the form. An action that posts no field (removing a file) answers
+        with an unbound form, which Django's add_error cannot take until it has cleaned data."""
+        if not self.is_bound:
+            self.cleaned_data = {}
+        self.add_error(None, text)
+
     def add_review_error(self, error: ReviewError) -> None:
         """A service's refusal, shown above the form in both languages."""
-        self.add_error(None, f"{error.message_vi} ({error.message_en})")
+        self.add_refusal(f"{error.message_vi} ({error.message_en})")
 
 
 class ProgressForm(ReviewErrorMixin, forms.Form):
@@ -52,7 +60,7 @@ class IndicatorsForm(ReviewErrorMixin, forms.Form):
         self.indicators = list(indicators)
         for indicator in self.indicators:
             self.fields[indicator.code] = forms.CharField(
-                label=indicator.name, required=False, max_length=12, initial=values.get(indicator.code, ""),
+                label=localized_name(indicator), required=False, max_length=12, initial=values.get(indicator.code, ""),
                 help_text=indicator.measure_unit,
                 widget=forms.TextInput(attrs={"inputmode": "numeric", "size": 8, "pattern": "[0-9]*"}),
             )

@@ -15,6 +15,7 @@ from django.utils.translation import get_language, gettext as _
 from django.views.generic import TemplateView
 
 from mttq_platform.tenancy import UnitViewMixin
+from mttq_platform.templatetags.mttq import localized_name
 from reviews.charts import bar_chart, line_chart
 from reviews.models import Indicator, IndicatorGroup, ProgressStatus, ReportStatus, TaskProgress, UnitReport
 from reviews.rollup.reading import rollup_years
@@ -22,12 +23,6 @@ from reviews.views_reports import FIRST_YEAR, LAST_YEAR
 
 YEARS_SHOWN = 5
 OVERDUE_SHOWN = 20
-
-
-def indicator_name(indicator: Indicator) -> str:
-    if (get_language() or "").startswith("en") and indicator.name_en:
-        return indicator.name_en
-    return indicator.name
 
 
 def row_label(row) -> str:
@@ -47,7 +42,7 @@ def indicators_over_years(by_year: dict, years: list[int]) -> dict:
     # A year without any report in the subtree has no figures ("—", no point), not zeros.
     reported = {y for y in years if y in by_year and (by_year[y].total.reports_expected or by_year[y].total.reports_waived)}
     rows = [
-        (indicator_name(indicator), indicator.measure_unit,
+        (localized_name(indicator), indicator.measure_unit,
          [by_year[y].total.indicators.get(indicator.code, 0) if y in reported else None for y in years])
         for indicator in indicators
     ]

@@ -269,3 +269,14 @@ def attach_checklist_evidence(item: ChecklistItem, uploaded_file, *, user) -> Ch
             private_storage.delete(stored)
             raise
     return evidence
+
+
+def remove_checklist_evidence(evidence: ChecklistEvidence, *, user) -> None:
+    """Delete an evidence row while its checklist can be filled (by who may fill it); the file goes
+    once the deletion is committed, so a rolled-back removal keeps it."""
+    with transaction.atomic(), audited_as(user):
+        row = ChecklistEvidence.objects.select_related("item").get(pk=evidence.pk)
+        ensure_fillable(user, _fresh_inspection(row.item.inspection_id, lock=True))
+        stored = row.file.name
+        row.delete()
+        transaction.on_commit(lambda: private_storage.delete(stored))

@@ -10,6 +10,8 @@ urlpatterns = [
     path("<uuid:uuid>/checklist/items/<int:pk>/", views.ItemView.as_view(), name="inspection-checklist-item"),
     path("<uuid:uuid>/checklist/items/<int:pk>/evidence/", views.EvidenceUploadView.as_view(),
          name="inspection-checklist-evidence"),
+    path("<uuid:uuid>/checklist/items/<int:pk>/evidence/<uuid:evidence>/remove/", views.EvidenceRemoveView.as_view(),
+         name="inspection-checklist-evidence-remove"),
     path("<uuid:uuid>/checklist/evidence/<uuid:evidence>/", views.EvidenceDownloadView.as_view(),
          name="inspection-checklist-evidence-download"),
 ]

@@ -1,5 +1,6 @@
 """The checklist page: who reaches it under which code, filling an item from a plain form or htmx,
 the stale save of a second inspector, evidence, what the inspected side sees, query counts."""
+import pathlib
 import re
 
 import pytest
@@ -204,3 +205,48 @@ def test_a_save_refused_after_the_conclusion_keeps_what_was_typed(client, tree, 
     body = team.post(item_url("11", item), form_data(item, "compliant", "Nhận xét đang gõ dở", 1)).content.decode()
     assert "đã có kết luận" in body and "Nhận xét đang gõ dở" in body
     assert ChecklistItem.objects.get(pk=item.pk).version == 1
+
+
+def remove_url(code, evidence):
+    return reverse("inspection-checklist-evidence-remove",
+                   kwargs={"code": code, "uuid": evidence.item.inspection.uuid, "pk": evidence.item_id,
+                           "evidence": evidence.uuid})
+
+
+def test_the_team_removes_evidence_and_its_file_goes_with_it(client, tree, himlam, private_media,
+                                                              django_capture_on_commit_callbacks):
+    from mttq_platform.models import AuditLog
+
+    item = first_template_item(himlam)
+    kept = attach_checklist_evidence(item, upload("giu-lai.pdf", PDF), user=tree.user("db.cadre"))
+    wrong = attach_checklist_evidence(item, upload("nham-tep.pdf", PDF), user=tree.user("db.cadre"))
+    team = as_user(client, tree, "db.hnd.liaison")
+    body = team.get(page("11", himlam)).content.decode()
+    assert remove_url("11", wrong) in body and remove_url("11", kept) in body
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = team.post(remove_url("11", wrong), **HTMX)
+    assert response.status_code == 200
+    card = response.content.decode()
+    assert "giu-lai.pdf" in card and "nham-tep.pdf" not in card and "Đã lưu" in card
+    assert list(ChecklistEvidence.objects.filter(item=item)) == [kept]
+    stored = list((private_media / "inspections").rglob("*.pdf"))
+    assert [path.name for path in stored] == [pathlib.Path(kept.file.name).name]
+    removal = AuditLog.objects.get(action="delete", object_id=str(wrong.pk))
+    assert removal.actor == tree.user("db.hnd.liaison") and removal.before["original_name"] == "nham-tep.pdf"
+
+
+def test_who_may_not_fill_cannot_remove_evidence(client, tree, himlam, private_media):
+    item = first_template_item(himlam)
+    evidence = attach_checklist_evidence(item, upload("bien-ban.pdf", PDF), user=tree.user("db.cadre"))
+    # Not on the page for the inspected side or a viewer; a POST anyway is refused or not found.
+    for username, code in (("himlam.cadre", "03127"), ("db.viewer", "11")):
+        user = as_user(client, tree, username)
+        assert remove_url(code, evidence) not in user.get(page(code, himlam)).content.decode()
+        assert user.post(remove_url(code, evidence)).status_code in (200, 404)
+    assert as_user(client, tree, "hn.chair").post(remove_url("11", evidence)).status_code == 404
+    # After the conclusion the team's files are the record: refused, with the reason.
+    type(himlam).objects.filter(pk=himlam.pk).update(status=InspectionStatus.CONCLUDED)
+    refused = as_user(client, tree, "db.cadre").post(remove_url("11", evidence), **HTMX)
+    assert refused.status_code == 200 and "đã có kết luận" in refused.content.decode()
+    assert ChecklistEvidence.objects.filter(pk=evidence.pk).exists()

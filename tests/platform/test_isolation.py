@@ -722,6 +722,7 @@ INSPECTION_PAGES_TESTED_IN_OWN_MODULE = {
     "inspection-team-new", "inspection-team-add-member", "inspection-team-remove-member", "inspection-findings",
     "inspection-conclude", "recommendation-answer", "recommendation-close", "recommendation-reopen",
     "inspection-checklist-generate", "inspection-checklist-item", "inspection-checklist-evidence",
+    "inspection-checklist-evidence-remove",
 }
 
 PLAN_PAGE_CASES = [

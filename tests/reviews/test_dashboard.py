@@ -196,7 +196,9 @@ def test_pages_render_in_english_with_english_breakdown_names(client, tree, year
     for vietnamese in ("Tổng hợp năm", "Mức hoàn thành", "Báo cáo phải gửi", "Báo cáo năm", "Thông báo"):
         assert vietnamese not in text, vietnamese
     pages = {
-        "unit-report": (f"Annual report {YEAR}", "Task progress", "Approval history", "Due date"),
+        # Indicators by their English name (reference data: name_en, not gettext).
+        "unit-report": (f"Annual report {YEAR}", "Task progress", "Approval history", "Due date",
+                        "Supervisions by a supervision team", "People trained"),
         "unit-report-children": (f"{YEAR} annual reports of the units below", "First submitted", "awaiting review"),
     }
     for name, english_texts in pages.items():
@@ -205,5 +207,6 @@ def test_pages_render_in_english_with_english_breakdown_names(client, tree, year
         text = lxml.html.fromstring(response.content).text_content()
         for english in english_texts:
             assert english in text, (name, english)
-        for vietnamese in ("Báo cáo năm", "Tiến độ thực hiện", "Quá trình duyệt", "Gửi lần đầu"):
+        for vietnamese in ("Báo cáo năm", "Tiến độ thực hiện", "Quá trình duyệt", "Gửi lần đầu",
+                           "Số cuộc giám sát thông qua tổ chức đoàn giám sát", "Số người được tập huấn"):
             assert vietnamese not in text, (name, vietnamese)

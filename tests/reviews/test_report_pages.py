@@ -199,6 +199,21 @@ def test_a_submitted_report_is_read_only_and_refuses_a_save(client, tree, himlam
     assert row.status == ProgressStatus.NOT_STARTED
 
 
+@pytest.mark.parametrize("htmx", [True, False])
+def test_removing_evidence_of_a_submitted_report_is_refused_with_the_reason(client, tree, himlam, private_media, htmx):
+    from reviews.services.progress import attach_evidence
+
+    login(client, tree, "himlam.cadre")
+    row = first_row(himlam)
+    evidence = attach_evidence(row, upload("bien-ban.pdf", PDF), user=tree.user("himlam.cadre"))
+    assert submit(client).status_code == 302
+    remove = reverse("unit-report-evidence-remove", kwargs={"code": "03127", "year": YEAR, "pk": row.pk, "uuid": evidence.uuid})
+    response = client.post(remove, **(HTMX if htmx else {}))
+    assert response.status_code == 200
+    assert "không sửa được" in response.content.decode()
+    assert Evidence.objects.filter(pk=evidence.pk).exists()
+
+
 def test_parent_returns_and_accepts_through_the_pages_and_reopening_keeps_the_version(client, tree, himlam):
     login(client, tree, "himlam.cadre")
     submit(client, comment="Kính gửi")
