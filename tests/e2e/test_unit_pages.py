@@ -78,3 +78,24 @@ def test_chair_opens_the_audit_log_and_switches_language(page, transactional_tre
     screenshot("unit-home-english-phone")
     page.get_by_role("button", name="VI").click()
     expect(page.get_by_role("heading", name=re.compile(r"^Đơn vị trực thuộc"))).to_be_visible()
+
+
+def test_on_a_phone_the_unit_navigation_is_one_line_showing_the_current_page(phone, transactional_tree):
+    from tests.e2e.conftest import phone_screenshot
+
+    page = phone()
+    log_in(page, "db.chair")
+    expect(page).to_have_url(re.compile(r"/u/11/$"))
+    # The last link of the bar, far off a 390 px screen when the bar is one line.
+    page.get_by_role("navigation", name="Trang của đơn vị").get_by_role("link", name="Kiểm tra").click()
+    expect(page).to_have_url(re.compile(r"/u/11/inspections/"))
+    nav = page.get_by_role("navigation", name="Trang của đơn vị")
+    box = nav.evaluate("""nav => ({height: nav.getBoundingClientRect().height, scrolls: nav.scrollWidth > nav.clientWidth,
+        lineHeight: parseFloat(getComputedStyle(nav.querySelector('a')).lineHeight) || 20})""")
+    assert box["scrolls"] and box["height"] < 2.5 * box["lineHeight"], box
+    current = nav.locator("[aria-current='page']")
+    expect(current).to_have_text("Kiểm tra")
+    expect(current).to_be_in_viewport()
+    # The page itself does not scroll sideways; only the bar does.
+    assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth")
+    phone_screenshot(page, "phone-unit-navigation", full_page=False)

@@ -14,6 +14,14 @@
     list.hidden = !open;
   });
 
+  // On a narrow screen the unit's navigation is one line that scrolls sideways (mttq.css): bring
+  // the current page's link into view, without moving the page itself (it may open at an anchor).
+  var nav = document.querySelector(".unit-nav");
+  var current = nav && nav.querySelector("[aria-current='page']");
+  if (current && nav.scrollWidth > nav.clientWidth) {
+    nav.scrollLeft = Math.max(0, current.offsetLeft - (nav.clientWidth - current.offsetWidth) / 2);
+  }
+
   // A failed partial load says so in place instead of spinning forever.
   document.addEventListener("htmx:responseError", function (event) {
     var target = event.detail.target;
