@@ -207,8 +207,12 @@ class ReportView(ReportMixin, TemplateView):
     def post(self, request, *args, **kwargs):
         if not can(request.user, "change", self.unit):
             raise PermissionDenied(_("Bạn không có quyền mở báo cáo của đơn vị này."))
-        open_report(self.unit, self.year)
-        messages.success(request, _("Đã mở báo cáo năm %(year)s.") % {"year": self.year})
+        try:
+            open_report(self.unit, self.year)
+        except ReviewError as error:
+            messages.error(request, f"{error.message_vi} ({error.message_en})")
+        else:
+            messages.success(request, _("Đã mở báo cáo năm %(year)s.") % {"year": self.year})
         return redirect(self.report_url())
 
 

@@ -79,6 +79,16 @@ class CodeSet(models.Model):
         return self.name
 
 
+def active_during_q(start, end, prefix: str = "") -> models.Q:
+    """A unit (``prefix``: the path to it, "unit__") active on at least one day from ``start`` to
+    ``end``: begun by ``end`` and not ended before ``start``. Units merged or removed by a reform
+    (the 2025 one ended every district on 30 June) keep their history but get no new work."""
+    return (
+        (models.Q(**{f"{prefix}active_from__isnull": True}) | models.Q(**{f"{prefix}active_from__lte": end}))
+        & (models.Q(**{f"{prefix}active_to__isnull": True}) | models.Q(**{f"{prefix}active_to__gte": start}))
+    )
+
+
 class OrgUnitQuerySet(TreeQuerySet, RestrictedQuerySet):
     unit_path = ""  # an OrgUnit is its own unit
     # Everyone sees the chain of units above their own (name and kind): a commune cadre sees
@@ -90,11 +100,13 @@ class OrgUnitQuerySet(TreeQuerySet, RestrictedQuerySet):
         return self.filter(tree_id=unit.tree_id, lft__gte=unit.lft, rght__lte=unit.rght)
 
     def active(self, on=None):
+        """Units active on the day ``on`` (today by default)."""
         on = on or timezone.localdate()
-        return self.filter(
-            models.Q(active_from__isnull=True) | models.Q(active_from__lte=on),
-            models.Q(active_to__isnull=True) | models.Q(active_to__gte=on),
-        )
+        return self.filter(active_during_q(on, on))
+
+    def active_during(self, start, end):
+        """Units active on at least one day from ``start`` to ``end``."""
+        return self.filter(active_during_q(start, end))
 
 
 class OrgUnitManager(TreeManager.from_queryset(OrgUnitQuerySet)):

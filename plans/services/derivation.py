@@ -667,6 +667,9 @@ def _check_parent(parent_plan: PlanDocument, unit: OrgUnit) -> None:
     if not (unit.is_within(parent_unit) and unit.pk != parent_unit.pk):
         raise DerivationError(f"Kế hoạch của {parent_unit.name} không phải của cấp trên của {unit.name}",
                               f"the plan of {parent_unit.code} is not a plan of a unit above {unit.code}")
+    if not OrgUnit.objects.filter(pk=unit.pk).active().exists():
+        raise DerivationError(f"{unit.name} không còn (hoặc chưa) hoạt động: không xây dựng kế hoạch mới",
+                              f"{unit.code} is not active today: no new plan is derived for it")
 
 
 def _lock_derivations(tree_id: int) -> None:
@@ -823,7 +826,10 @@ class _SubtreeDerivation:
                      .select_related("kind").order_by("depth", "lft"))
         above = list(self.root.get_ancestors().select_related("kind"))
         index, levels = _index_for(units + above)
-        targets = [unit for unit in units if unit.pk != self.source.unit_id]
+        # Units a reform ended (or that begin later) get no new plan, but stay in the index: a unit
+        # under an ended one derives from the nearest unit above it with a plan (_parent_plan).
+        active = set(OrgUnit.objects.within(self.root).active().values_list("pk", flat=True))
+        targets = [unit for unit in units if unit.pk != self.source.unit_id and unit.pk in active]
         DerivationJob.objects.filter(pk=self.job.pk).update(total=len(targets))
         # unit id -> the plan its children derive from: the source, then each unit's derived plan.
         self.plan_of = {self.source.unit_id: self.source.pk}

@@ -14,11 +14,13 @@ from functools import lru_cache
 from django.db import transaction
 
 from orgtree.models import OrgUnit
+from orgtree.models.units import active_during_q
 from plans.models import DocumentKind, PlanDocument, Task
 from plans.models.base import PUBLISHED_STATUSES
 from plans.parsing.timeframes import DEFAULT_DIRECTIVE_YEAR, Period, parse_timeframe
 from mttq_platform.audit import bulk_create_audited
 from reviews.models import TaskProgress, UnitReport
+from reviews.services.errors import ReviewError
 from reviews.signals import report_data_changed
 
 BATCH = 2000
@@ -75,6 +77,9 @@ def open_report(unit: OrgUnit, year: int, *, due_date: date | None = None) -> Un
     existing = UnitReport.objects.filter(unit=unit, year=year).first()
     if existing:
         return existing
+    if not OrgUnit.objects.filter(pk=unit.pk).active_during(date(year, 1, 1), date(year, 12, 31)).exists():
+        raise ReviewError(f"{unit.name} không hoạt động trong năm {year}: không có báo cáo năm này.",
+                          f"{unit.code} was not active in {year}: it has no report for that year.", code="inactive")
     opened = open_reports(OrgUnit.objects.filter(pk=unit.pk), year, due_date=due_date)
     if opened:
         return opened[0]
@@ -87,12 +92,14 @@ def open_report(unit: OrgUnit, year: int, *, due_date: date | None = None) -> Un
 
 @transaction.atomic
 def open_reports(units, year: int, *, due_date: date | None = None) -> list[UnitReport]:
-    """Reports for ``year`` for every unit of ``units`` that has an issued plan and no report yet.
+    """Reports for ``year`` for every unit of ``units`` that has an issued plan and no report yet,
+    and was active during the year (a unit a reform ended reports for its last year, not after).
     Safe to run again: what exists is left as it is."""
     due_date = due_date or default_due_date(year)
     plans = {}
     for plan in (
         PlanDocument.objects.filter(unit__in=units, kind=DocumentKind.PLAN, status__in=PUBLISHED_STATUSES)
+        .filter(active_during_q(date(year, 1, 1), date(year, 12, 31), prefix="unit__"))
         .exclude(unit__reports__year=year).select_related("unit").order_by("unit_id", "date", "issued_at", "pk")
     ):
         plans[plan.unit_id] = plan  # the latest wins
