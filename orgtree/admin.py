@@ -1,7 +1,9 @@
 from django.contrib import admin
 from mptt.admin import DraggableMPTTAdmin, MPTTModelAdmin
 
-from orgtree.models import CodeSet, Level, Membership, OrgUnit, OrgUnitUserObjectPermission, Role, UnitKind
+from orgtree.models import (
+    CodeSet, Level, Membership, OrgUnit, OrgUnitUserObjectPermission, Role, UnitKind, UnitSuccession,
+)
 
 
 @admin.register(OrgUnit)
@@ -47,6 +49,16 @@ class MembershipAdmin(SuperuserOnlyAdmin):
 class GrantAdmin(SuperuserOnlyAdmin):
     list_display = ("user", "permission", "content_object", "expires_at", "reason")
     autocomplete_fields = ("user", "content_object")
+
+
+@admin.register(UnitSuccession)
+class UnitSuccessionAdmin(SuperuserOnlyAdmin):
+    """Written by manage.py reform_2025; editable here for corrections."""
+
+    list_display = ("predecessor", "successor", "effective_date", "note")
+    list_select_related = ("predecessor", "successor")
+    search_fields = ("predecessor__code", "predecessor__name", "successor__code", "successor__name")
+    autocomplete_fields = ("predecessor", "successor")
 
 
 admin.site.register(Level, SuperuserOnlyAdmin)

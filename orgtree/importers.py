@@ -90,12 +90,13 @@ class ImportFileError(UnitImportError):
 
 
 # -- the vietnamadminunits dataset ----------------------------------------------------------------
-def _dataset_path() -> Path:
+def package_data_path(name: str) -> Path:
+    """A file of the package's ``data`` folder (``dataset.db``, ``converter_2025.json``)."""
     # find_spec locates the package without importing it (its import pulls in pandas: slow).
     spec = importlib.util.find_spec("vietnamadminunits")
     if spec is None or not spec.submodule_search_locations:
         raise UnitImportError("chưa cài gói vietnamadminunits", "the vietnamadminunits package is not installed")
-    return Path(spec.submodule_search_locations[0]) / "data" / "dataset.db"
+    return Path(spec.submodule_search_locations[0]) / "data" / name
 
 
 def read_vietnamadminunits(code_set: str = "legacy", province_codes=None) -> list[AdminUnitRow]:
@@ -113,7 +114,7 @@ def read_vietnamadminunits(code_set: str = "legacy", province_codes=None) -> lis
     else:
         raise UnitImportError(f"bộ mã '{code_set}' không có trong gói vietnamadminunits (dùng legacy hoặc 2025)",
                               f"code set '{code_set}' is not in the vietnamadminunits package (use legacy or 2025)")
-    with sqlite3.connect(f"file:{_dataset_path()}?mode=ro", uri=True) as db:
+    with sqlite3.connect(f"file:{package_data_path('dataset.db')}?mode=ro", uri=True) as db:
         records = db.execute(sql).fetchall()
 
     wanted = set(province_codes or ())

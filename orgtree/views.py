@@ -4,9 +4,10 @@ Every list goes through ``Model.objects.restrict(user, action)``. Each page cost
 of queries whatever the number of children (tests/platform/test_pages.py pins it): children and
 their own child counts come in one query, so a province with 130 communes loads one level at a time.
 """
-from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models import BooleanField, Case, Count, IntegerField, OuterRef, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import ListView, TemplateView
 
@@ -17,17 +18,20 @@ from orgtree.models import Membership, OrgUnit, UnitKind
 
 
 def visible_children(user, parent: OrgUnit):
-    """The children of ``parent`` that ``user`` may see, in tree order, each annotated with
-    ``child_count`` (its own visible children), in one query."""
+    """The children of ``parent`` that ``user`` may see, each annotated with ``child_count`` (its
+    own visible children) and ``ended`` (stopped before today, as the districts after the 2025
+    reform), in one query: active ones first, then the ended ones, each in tree order."""
     visible = OrgUnit.objects.restrict(user)
     grandchildren = (
         visible.filter(parent=OuterRef("pk")).order_by().values("parent").annotate(n=Count("pk")).values("n")
     )
+    ended = When(active_to__lt=timezone.localdate(), then=Value(True))
     return (
         visible.filter(parent=parent)
         .select_related("kind", "level")
-        .annotate(child_count=Coalesce(Subquery(grandchildren, output_field=IntegerField()), 0))
-        .order_by("lft")
+        .annotate(child_count=Coalesce(Subquery(grandchildren, output_field=IntegerField()), 0),
+                  ended=Case(ended, default=Value(False), output_field=BooleanField()))
+        .order_by("ended", "lft")
     )
 
 
@@ -53,8 +57,20 @@ class UnitHomeView(UnitViewMixin, TemplateView):
             .order_by("role_id", "user__last_name", "user__username"),
             parent_is_link=unit.parent_id is not None and may_act_for(user, unit.parent),
             can_manage=can(user, "manage", unit),
+            ended=unit.active_to is not None and unit.active_to < timezone.localdate(),
+            **self._succession(user, unit),
         )
         return context
+
+    @staticmethod
+    def _succession(user, unit: OrgUnit) -> dict:
+        """The units that took over from an ended unit, and those a new one was formed from: only
+        the ones ``user`` may open (no other unit's name shows). A query only for a unit with dates."""
+        linkable = OrgUnit.objects.restrict(user, READ, with_extra=False).order_by("code")
+        return {
+            "successors": list(linkable.filter(predecessor_links__predecessor=unit)) if unit.active_to else [],
+            "predecessors": list(linkable.filter(successor_links__successor=unit)) if unit.active_from else [],
+        }
 
 
 class TreeView(UnitViewMixin, TemplateView):
@@ -99,7 +115,8 @@ class UnitAuditView(UnitViewMixin, ListView):
     ACTION_LABELS = {"create": _("Tạo mới"), "update": _("Sửa"), "delete": _("Xóa")}
     SOURCE_LABELS = {
         "web": _("giao diện web"), "api": _("API"), "job": _("tác vụ nền"),
-        "command": _("lệnh quản trị"), "system": _("hệ thống"),
+        "command": _("lệnh quản trị"), "system": _("hệ thống"), "import": _("nhập đơn vị"),
+        "reform": _("sắp xếp đơn vị hành chính"),
     }
 
     def get_queryset(self):

@@ -40,6 +40,17 @@ class OrgUnitSerializer(serializers.ModelSerializer):
         return (obj.rght - obj.lft - 1) // 2
 
 
+class OrgUnitDetailSerializer(OrgUnitSerializer):
+    """One unit, with the units it was formed from and those that took over from it (codes; only
+    those the caller may see, annotated by the view's queryset)."""
+
+    successors = serializers.ListField(child=serializers.CharField(), read_only=True)
+    predecessors = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta(OrgUnitSerializer.Meta):
+        fields = [*OrgUnitSerializer.Meta.fields, "successors", "predecessors"]
+
+
 class RoleSerializer(serializers.ModelSerializer):
     class Meta:
         model = Role

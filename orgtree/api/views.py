@@ -1,9 +1,11 @@
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import OuterRef
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
 
 from mttq_platform.api.viewsets import RestrictedReadOnlyViewSet
-from orgtree.api.serializers import OrgUnitSerializer
+from orgtree.api.serializers import OrgUnitDetailSerializer, OrgUnitSerializer
 from orgtree.filtersets import OrgUnitFilterSet
 from orgtree.models import OrgUnit
 
@@ -22,6 +24,20 @@ class OrgUnitViewSet(RestrictedReadOnlyViewSet):
     lookup_value_regex = "[^/]+"
     search_fields = ["name", "code", "area_name"]
     ordering_fields = ["code", "name", "lft"]
+
+    def get_serializer_class(self):
+        return OrgUnitDetailSerializer if self.action == "retrieve" else OrgUnitSerializer
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.action != "retrieve":
+            return queryset
+        # Successions as arrays of codes in the detail's own query, restricted as the unit is.
+        visible = OrgUnit.objects.restrict(self.request.user).order_by("code").values("code")
+        return queryset.annotate(
+            successors=ArraySubquery(visible.filter(predecessor_links__predecessor=OuterRef("pk"))),
+            predecessors=ArraySubquery(visible.filter(successor_links__successor=OuterRef("pk"))),
+        )
 
     def _anchor(self):
         # The unit named in the URL, through the restriction but without the list filters

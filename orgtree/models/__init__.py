@@ -1,5 +1,6 @@
 from .grants import OrgUnitGroupObjectPermission, OrgUnitUserObjectPermission
 from .memberships import Membership, Role
+from .successions import UnitSuccession
 from .units import CodeSet, Level, OrgUnit, UnitKind
 
 __all__ = [
@@ -11,4 +12,5 @@ __all__ = [
     "OrgUnitUserObjectPermission",
     "Role",
     "UnitKind",
+    "UnitSuccession",
 ]
