@@ -5,6 +5,8 @@ Rules (ARCHITECTURE.md, "Tenancy and permissions"):
   actions (add, change, delete, manage) on the unit's own objects;
 - an explicit django-guardian grant on a unit (optionally expiring) gives its action on that unit
   and its subtree; a grant on a single object of another model gives its action on that object;
+- a membership also reads the subtrees of the units its unit took over from in a reform
+  (orgtree.UnitSuccession: a new commune reads the plans and reports of the communes merged into it);
 - a model may add more readable rows (issued documents of ancestors, the chain of parent units);
 - superusers see everything; an API token narrows everything to its unit's subtree and, when
   read-only, to reading.
@@ -55,7 +57,7 @@ class AccessScope:
         with connection.cursor() as cursor:
             # Expiry against the clock, not SQL now() (the start of the transaction).
             now = timezone.now()
-            cursor.execute(_SCOPE_SQL.format(**_tables()), [user.pk, user.pk, now, now, user.pk, now, now])
+            cursor.execute(_SCOPE_SQL.format(**_tables()), [user.pk, user.pk, now, now, user.pk, now, now, user.pk])
             for source, unit_id, tree_id, lft, rght, actions in cursor.fetchall():
                 unit = UnitRange(unit_id, tree_id, lft, rght)
                 if source == "m":
@@ -134,12 +136,15 @@ def _tables():
         "role": apps.get_model("orgtree", "Role")._meta.db_table,
         "user_grant": apps.get_model("orgtree", "OrgUnitUserObjectPermission")._meta.db_table,
         "group_grant": apps.get_model("orgtree", "OrgUnitGroupObjectPermission")._meta.db_table,
+        "succession": apps.get_model("orgtree", "UnitSuccession")._meta.db_table,
     }
 
 
-# Memberships, then grants to the user, then grants to the user's groups. A grant's action is the
-# first word of its permission codename ("view_orgunit" -> "view"). Values are parameters; table
-# names come from the models.
+# Memberships, then grants to the user, then grants to the user's groups, then the units that the
+# units of the user's memberships took over from (a reform's successions: a new commune reads the
+# history of the communes merged into it, as a "view" grant on each). A grant's action is the first
+# word of its permission codename ("view_orgunit" -> "view"). Values are parameters; table names
+# come from the models.
 _SCOPE_SQL = """
 SELECT 'm', s.id, s.tree_id, s.lft, s.rght, r.actions
   FROM {membership} m JOIN {unit} s ON s.id = m.unit_id JOIN {role} r ON r.id = m.role_id
@@ -155,6 +160,10 @@ SELECT 'g', s.id, s.tree_id, s.lft, s.rght, ARRAY[split_part(p.codename, '_', 1)
   JOIN auth_permission p ON p.id = g.permission_id JOIN {unit} s ON s.id = g.content_object_id
  WHERE ug.user_id = %s AND p.codename LIKE '%%\\_orgunit' AND (g.expires_at IS NULL OR g.expires_at > %s)
    AND (g.starts_at IS NULL OR g.starts_at <= %s)
+UNION ALL
+SELECT 'g', s.id, s.tree_id, s.lft, s.rght, ARRAY['view']::varchar[]
+  FROM {membership} m JOIN {succession} u ON u.successor_id = m.unit_id JOIN {unit} s ON s.id = u.predecessor_id
+ WHERE m.user_id = %s
 """
 
 

@@ -12,7 +12,8 @@ class OrgTreeConfig(AppConfig):
         from mttq_platform.permissions import forget_scopes
 
         # A change to who holds what inside a request must not be hidden by the request's cache.
-        for name in ("Membership", "Role", "OrgUnitUserObjectPermission", "OrgUnitGroupObjectPermission"):
+        for name in ("Membership", "Role", "OrgUnitUserObjectPermission", "OrgUnitGroupObjectPermission",
+                     "UnitSuccession"):
             model = self.get_model(name)
             post_save.connect(forget_scopes, sender=model, dispatch_uid=f"forget_scopes_save_{name}")
             post_delete.connect(forget_scopes, sender=model, dispatch_uid=f"forget_scopes_delete_{name}")

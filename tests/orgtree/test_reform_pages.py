@@ -70,10 +70,11 @@ def test_a_commune_user_sees_no_succession_outside_their_reach(client, tree, ref
     assert "Đã ngừng hoạt động (hoạt động đến 30/06/2025)" in text
     assert NEW_WARD not in text and "phường Điện Biên Phủ" not in text and "Đơn vị kế tục" not in text
 
+    # A cadre of the new ward reads the communes merged into it (mttq_platform.permissions): all three.
     client.force_login(ward_and_him_lam_cadre)
     text = page(client, NEW_WARD)
     assert "Hình thành từ:" in text and "phường Him Lam" in text
-    assert "Noong Bua" not in text and "Sông Đà" not in text
+    assert "Noong Bua" in text and "Sông Đà" in text
 
 
 def test_the_tree_lists_ended_units_last_and_marks_them(client, tree, reformed):
@@ -106,7 +107,7 @@ def test_the_api_never_names_a_unit_outside_the_callers_reach(tree, reformed, wa
     assert detail(him_lam, NEW_WARD).status_code == 404
 
     both = session_client(ward_and_him_lam_cadre)
-    assert detail(both, NEW_WARD).json()["predecessors"] == ["03127"]
+    assert detail(both, NEW_WARD).json()["predecessors"] == ["03124", "03127", "03151"]
     assert NEW_WARD not in detail(session_client(tree.user("dbp.cadre")), "03124").content.decode()
 
 
@@ -119,3 +120,27 @@ def test_the_detail_costs_the_same_with_or_without_successions(tree, reformed, d
             assert detail(chair, code).status_code == 200
         counts[code] = len(captured)
     assert counts["095"] == counts[NEW_WARD]
+
+
+def test_a_new_ward_reads_the_history_of_the_communes_merged_into_it(tree, reformed):
+    """The ward carries on the work of Him Lam, Noong Bua and Sông Đà: its people read their plans
+    and reports (the five-year review of 2021-2025 needs them), and change nothing of theirs."""
+    from mttq_platform.permissions import can
+    from plans.models import PlanDocument
+    from tests.plans.factories import seed_like_plan
+
+    him_lam_plan = seed_like_plan(tree["03127"])
+    ward_cadre = get_user_model().objects.create_user("ward.only.cadre")
+    Membership.objects.create(user=ward_cadre, unit=reformed, role=Role.objects.get(code="cadre"))
+
+    assert PlanDocument.objects.restrict(ward_cadre).filter(pk=him_lam_plan.pk).exists()
+    assert not PlanDocument.objects.restrict(ward_cadre, "change").filter(pk=him_lam_plan.pk).exists()
+    assert not can(ward_cadre, "change", tree["03127"])
+    client = session_client(ward_cadre)
+    assert client.get(reverse("api:plandocument-detail", kwargs={"uuid": him_lam_plan.uuid})).status_code == 200
+    assert client.get(reverse("unit-home", kwargs={"code": "03151"})).status_code == 200
+    # Only what the ward took over: the district above them and its other units stay out of reach.
+    assert client.get(reverse("unit-home", kwargs={"code": "094"})).status_code in (403, 404)
+    assert not OrgUnit.objects.restrict(ward_cadre).filter(code="001").exists()
+    # Nobody else gains anything: a cadre of an unrelated province still cannot read Him Lam's plan.
+    assert not PlanDocument.objects.restrict(tree.user("hn.chair")).filter(pk=him_lam_plan.pk).exists()
