@@ -39,7 +39,7 @@ class SuperuserOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(SuperuserOnlyAdmin):
-    list_display = ("user", "unit", "role", "title")
+    list_display = ("user", "unit", "role", "title", "since")
     list_filter = ("role",)
     search_fields = ("user__username", "unit__code", "unit__name")
     autocomplete_fields = ("user", "unit")

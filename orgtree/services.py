@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 
 from orgtree.models import OrgUnit, UnitKind
 
@@ -51,3 +52,22 @@ def add_member_organizations(committee: OrgUnit, kinds=None) -> list[OrgUnit]:
 def move_unit(unit: OrgUnit, new_parent: OrgUnit) -> OrgUnit:
     unit.move_to(new_parent, "last-child")
     return unit
+
+
+
+def units_managed_by(user):
+    """Units ``user`` manages: where they hold "manage", and every unit below one of those (a
+    province chair for its districts and communes, as in plans' ``can_derive``). The restriction
+    decides where "manage" is held; one query whatever the depth."""
+    managing = OrgUnit.objects.restrict(user, "manage").filter(
+        tree_id=OuterRef("tree_id"), lft__lte=OuterRef("lft"), rght__gte=OuterRef("rght"))
+    return OrgUnit.objects.filter(Exists(managing))
+
+
+def managing_units(user, unit: OrgUnit):
+    """Where ``user`` holds "manage" on ``unit`` or a unit above it (``unit`` with fresh ranges)."""
+    return OrgUnit.objects.restrict(user, "manage").filter(tree_id=unit.tree_id, lft__lte=unit.lft, rght__gte=unit.rght)
+
+
+def manages(user, unit: OrgUnit) -> bool:
+    return managing_units(user, unit).exists()

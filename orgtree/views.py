@@ -12,9 +12,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import ListView, TemplateView
 
 from mttq_platform.models import AuditLog
-from mttq_platform.permissions import READ, can
+from mttq_platform.permissions import READ
 from mttq_platform.tenancy import UnitViewMixin
 from orgtree.models import Membership, OrgUnit, UnitKind
+from orgtree.services import managing_units
 
 
 def visible_children(user, parent: OrgUnit):
@@ -56,11 +57,17 @@ class UnitHomeView(UnitViewMixin, TemplateView):
             .select_related("user", "role")
             .order_by("role_id", "user__last_name", "user__username"),
             parent_is_link=unit.parent_id is not None and may_act_for(user, unit.parent),
-            can_manage=can(user, "manage", unit),
+            **self._managing(user, unit),
             ended=unit.active_to is not None and unit.active_to < timezone.localdate(),
             **self._succession(user, unit),
         )
         return context
+
+    @staticmethod
+    def _managing(user, unit: OrgUnit) -> dict:
+        """"manage" on the unit itself (its audit) and on it or a unit above (its members), one query."""
+        managing = set(managing_units(user, unit).values_list("pk", flat=True))
+        return {"can_manage": unit.pk in managing, "can_manage_members": bool(managing)}
 
     @staticmethod
     def _succession(user, unit: OrgUnit) -> dict:

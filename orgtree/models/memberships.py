@@ -2,6 +2,7 @@
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mttq_platform.audit import AuditedModel
@@ -43,6 +44,8 @@ class Membership(AuditedModel):
     unit = models.ForeignKey("orgtree.OrgUnit", models.CASCADE, related_name="memberships", verbose_name=_("đơn vị"))
     role = models.ForeignKey(Role, models.PROTECT, related_name="memberships", verbose_name=_("vai trò"))
     title = models.CharField(_("chức danh"), max_length=150, blank=True)
+    # The day the role was given (the members page shows it); a carried-over membership starts anew.
+    since = models.DateField(_("từ ngày"), default=timezone.localdate)
 
     objects = MembershipQuerySet.as_manager()
 

@@ -156,7 +156,10 @@ ENDPOINTS = [
     Endpoint("unit-tree-children", "act", "page", query=(("node", TARGET),)),
     Endpoint("unit-tree-children", "act", "page", query=(("node", TARGET),), on_own_unit=True),
     Endpoint("unit-audit", "manage", "page"),
+    Endpoint("unit-members", "act", "page"),  # read-only for those who do not manage the unit
 ]
+# POST-only unit pages, with their permission tests in tests/orgtree/test_members_pages.py.
+UNIT_PAGES_TESTED_IN_OWN_MODULE = {"unit-member-add", "unit-member-role", "unit-member-remove", "unit-member-carry-over"}
 # API routes that are not about units: the caller's own data.
 NOT_UNIT_SCOPED = {"api:api-root", "api:me", "api:apitoken-list", "api:apitoken-detail"}
 
@@ -231,7 +234,7 @@ def test_matrix_covers_every_relation_page_and_unit_endpoint():
     assert relations == {"own", "ancestor", "descendant", "sibling", "unrelated"}
     in_matrix = {endpoint.url_name for endpoint in
                  ENDPOINTS + DOCUMENT_ENDPOINTS + REVIEW_ENDPOINTS + INSPECTION_ENDPOINTS + SYNC_ENDPOINTS}
-    assert {pattern.name for pattern in unit_urls.urlpatterns} <= in_matrix
+    assert {pattern.name for pattern in unit_urls.urlpatterns} - UNIT_PAGES_TESTED_IN_OWN_MODULE <= in_matrix
     api_routes = {f"api:{pattern.name}" for pattern in api_urls.router.urls} | {"api:me"}
     for app_api_urls in (review_api_urls, inspection_api_urls, sync_api_urls):
         api_routes |= {f"api:{pattern.name}" for pattern in app_api_urls.router.urls}
