@@ -35,7 +35,8 @@ class AddMemberForm(forms.Form):
 
     username = forms.CharField(label=gettext_lazy("Tên đăng nhập"), max_length=150)
     full_name = forms.CharField(label=gettext_lazy("Họ và tên"), max_length=300, required=False)
-    role = RoleField(label=gettext_lazy("Vai trò"), queryset=Role.objects.all(), empty_label=None)
+    # No role chosen in advance: a slip must not make someone a chair.
+    role = RoleField(label=gettext_lazy("Vai trò"), queryset=Role.objects.all(), empty_label=gettext_lazy("— Chọn vai trò —"))
     title = forms.CharField(label=gettext_lazy("Chức danh"), max_length=150, required=False)
     new_account = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
