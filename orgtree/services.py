@@ -53,8 +53,6 @@ def move_unit(unit: OrgUnit, new_parent: OrgUnit) -> OrgUnit:
     unit.move_to(new_parent, "last-child")
     return unit
 
-
-
 def units_managed_by(user):
     """Units ``user`` manages: where they hold "manage", and every unit below one of those (a
     province chair for its districts and communes, as in plans' ``can_derive``). The restriction

@@ -16,7 +16,6 @@ from contextlib import nullcontext
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from mttq_platform.audit import acting_as, current_actor
 from orgtree.models import Membership, OrgUnit, Role, UnitSuccession
@@ -175,7 +174,7 @@ def carry_over(membership: Membership, successor: OrgUnit, *, user) -> Membershi
     with transaction.atomic(), _audited(user):
         unit, successor = _locked_units(user, OrgUnit(pk=membership.unit_id), successor)
         membership = _locked_membership(membership)
-        if unit.active_to is None or unit.active_to >= timezone.localdate():
+        if not unit.has_ended:
             raise MembershipError(f"{unit.name} vẫn đang hoạt động: chỉ chuyển thành viên của đơn vị đã ngừng hoạt động.",
                                   f"{unit.code} is still active: only members of an ended unit are carried over.",
                                   code="not_ended")

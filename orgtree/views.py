@@ -58,7 +58,7 @@ class UnitHomeView(UnitViewMixin, TemplateView):
             .order_by("role_id", "user__last_name", "user__username"),
             parent_is_link=unit.parent_id is not None and may_act_for(user, unit.parent),
             **self._managing(user, unit),
-            ended=unit.active_to is not None and unit.active_to < timezone.localdate(),
+            ended=unit.has_ended,
             **self._succession(user, unit),
         )
         return context

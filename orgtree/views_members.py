@@ -12,7 +12,6 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect
-from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _, gettext_lazy
 from django.views.generic import TemplateView
@@ -54,7 +53,7 @@ class MembersView(UnitViewMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         user, unit = self.request.user, self.unit
         may_manage = manages(user, unit)
-        ended = unit.active_to is not None and unit.active_to < timezone.localdate()
+        ended = unit.has_ended
         context.update(
             members=list(Membership.objects.restrict(user).filter(unit=unit).select_related("user", "role")
                          .order_by("role_id", "user__last_name", "user__username")),

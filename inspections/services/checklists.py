@@ -34,7 +34,7 @@ from mttq_platform.audit import _entry as audit_entry, bulk_create_audited
 from plans.models import DocumentKind, PlanDocument, Task
 from reviews.models import TaskProgress
 from reviews.models.reports import private_storage
-from reviews.services.evidence import check_evidence_file, stored_name
+from reviews.services.evidence import check_evidence_file, delete_with_file, stored_name
 from reviews.services.progress import audited_as
 
 # The plan in force: an issued plan, or one amended since (a superseded one is not).
@@ -277,6 +277,4 @@ def remove_checklist_evidence(evidence: ChecklistEvidence, *, user) -> None:
     with transaction.atomic(), audited_as(user):
         row = ChecklistEvidence.objects.select_related("item").get(pk=evidence.pk)
         ensure_fillable(user, _fresh_inspection(row.item.inspection_id, lock=True))
-        stored = row.file.name
-        row.delete()
-        transaction.on_commit(lambda: private_storage.delete(stored))
+        delete_with_file(row)

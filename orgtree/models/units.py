@@ -174,6 +174,15 @@ class OrgUnit(AuditedModel, MPTTModel):
     def is_front_committee(self):
         return self.kind.category == UnitKind.Category.FRONT_COMMITTEE
 
+    def is_active_during(self, start, end) -> bool:
+        """``active_during_q`` for a loaded unit (no query)."""
+        return (self.active_from is None or self.active_from <= end) and (self.active_to is None or self.active_to >= start)
+
+    @property
+    def has_ended(self) -> bool:
+        """Stopped before today (the 2025 reform ended the districts on 30/06/2025)."""
+        return self.active_to is not None and self.active_to < timezone.localdate()
+
     def is_within(self, other: "OrgUnit") -> bool:
         """True when self is other or below it (no query)."""
         return self.tree_id == other.tree_id and other.lft <= self.lft and self.rght <= other.rght

@@ -65,6 +65,7 @@ from mttq_platform.audit import acting_as, current_actor
 from mttq_platform.models import AuditLog
 from mttq_platform.permissions import can
 from orgtree.models import Level, OrgUnit, UnitKind
+from orgtree.services import managing_units
 from plans.models import (
     DerivationJob, DerivationRule, DocumentStatus, LegalBasis, PartyKind, PartyRole, PlanDocument, Responsibility,
     Section, Task, TaskParty,
@@ -667,7 +668,8 @@ def _check_parent(parent_plan: PlanDocument, unit: OrgUnit) -> None:
     if not (unit.is_within(parent_unit) and unit.pk != parent_unit.pk):
         raise DerivationError(f"Kế hoạch của {parent_unit.name} không phải của cấp trên của {unit.name}",
                               f"the plan of {parent_unit.code} is not a plan of a unit above {unit.code}")
-    if not OrgUnit.objects.filter(pk=unit.pk).active().exists():
+    today = timezone.localdate()
+    if not unit.is_active_during(today, today):
         raise DerivationError(f"{unit.name} không còn (hoặc chưa) hoạt động: không xây dựng kế hoạch mới",
                               f"{unit.code} is not active today: no new plan is derived for it")
 
@@ -759,8 +761,7 @@ def can_derive(user, unit: OrgUnit) -> bool:
     "manage" on a unit above it (a province chair preparing drafts for a district)."""
     if can(user, "add", unit):
         return True
-    return OrgUnit.objects.restrict(user, "manage").filter(
-        tree_id=unit.tree_id, lft__lt=unit.lft, rght__gt=unit.rght).exists()
+    return managing_units(user, unit).exclude(pk=unit.pk).exists()
 
 
 def start_subtree_derivation(parent_plan: PlanDocument, root_unit: OrgUnit, user) -> DerivationJob:

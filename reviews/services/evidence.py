@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.db import transaction
 from django.core.exceptions import SuspiciousFileOperation
 from django.utils.text import get_valid_filename
 
@@ -150,3 +151,11 @@ def stored_name(original: str, extension: str) -> str:
     except SuspiciousFileOperation:  # nothing usable left of the name ("..", "/")
         stem = ""
     return f"{stem or 'minh-chung'}.{extension}"
+
+
+def delete_with_file(row) -> None:
+    """Delete an evidence row (a report's or a checklist's); its file goes once the deletion is
+    committed, so a rolled-back removal keeps both."""
+    stored, storage = row.file.name, row.file.storage
+    row.delete()
+    transaction.on_commit(lambda: storage.delete(stored))

@@ -18,7 +18,7 @@ from mttq_platform.audit import acting_as, current_actor
 from reviews.models import Evidence, Indicator, IndicatorValue, ProgressStatus, ReportStatus, TaskProgress, UnitReport
 from reviews.models.reports import private_storage
 from reviews.services.errors import ReviewError
-from reviews.services.evidence import check_evidence_file, stored_name
+from reviews.services.evidence import check_evidence_file, delete_with_file, stored_name
 from reviews.signals import report_data_changed
 
 EDITABLE_STATUSES = (ReportStatus.DRAFT, ReportStatus.RETURNED)
@@ -200,10 +200,7 @@ def remove_evidence(evidence: Evidence, *, user) -> None:
     """Delete an evidence row of an editable report; its file goes once the deletion is committed."""
     with locked_report(evidence.progress.report_id, user) as report:
         ensure_editable(user, report)
-        row = Evidence.objects.get(pk=evidence.pk)
-        stored = row.file.name
-        row.delete()
-        transaction.on_commit(lambda: private_storage.delete(stored))
+        delete_with_file(Evidence.objects.get(pk=evidence.pk))
 
 
 def set_summary(report: UnitReport, summary: str, *, user) -> UnitReport:

@@ -77,7 +77,7 @@ def open_report(unit: OrgUnit, year: int, *, due_date: date | None = None) -> Un
     existing = UnitReport.objects.filter(unit=unit, year=year).first()
     if existing:
         return existing
-    if not OrgUnit.objects.filter(pk=unit.pk).active_during(date(year, 1, 1), date(year, 12, 31)).exists():
+    if not unit.is_active_during(date(year, 1, 1), date(year, 12, 31)):
         raise ReviewError(f"{unit.name} không hoạt động trong năm {year}: không có báo cáo năm này.",
                           f"{unit.code} was not active in {year}: it has no report for that year.", code="inactive")
     opened = open_reports(OrgUnit.objects.filter(pk=unit.pk), year, due_date=due_date)
